@@ -1,0 +1,45 @@
+# Two commands (README.md): `make book` and `make test`.
+# Both create .venv from requirements.txt when it is missing or older than
+# requirements.txt/pyproject.toml, and install companion in editable mode.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+SANITIZE := tests/nbval_sanitize.cfg
+
+.PHONY: book test unit nbval book-strict bench clean help
+
+help:
+	@echo "make book   build the HTML book into _build/html (from committed outputs)"
+	@echo "make test   unit tests, nbval over every notebook, book build with warnings as errors"
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; print(f"Using Python {v[0]}.{v[1]} ($(PYTHON))"); sys.exit(0 if v >= (3, 10) else "Python 3.10 or newer is needed (3.11 recommended)")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+book: $(STAMP)
+	$(VENV)/bin/jupyter-book build --quiet .
+	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
+
+unit: $(STAMP)
+	$(PY) -m pytest tests
+
+nbval: $(STAMP)
+	$(PY) -m pytest --nbval --nbval-current-env --sanitize-with $(SANITIZE) -p no:cacheprovider book
+
+book-strict: $(STAMP)
+	rm -rf _build/html _build/.doctrees
+	$(VENV)/bin/jupyter-book build --warningiserror --nitpick --keep-going .
+
+test: unit nbval book-strict
+
+bench: $(STAMP)
+	$(PY) benchmarks/import_time.py
+
+clean:
+	rm -rf _build
