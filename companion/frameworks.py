@@ -34,8 +34,7 @@ def import_tensorflow():
     """Import and return the ``tensorflow`` module with its start-up noise silenced."""
     if "tensorflow" in sys.modules:
         return sys.modules["tensorflow"]
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with _fd2_silenced():
+    with _fd2_silenced():  # companion/__init__ has set TF_CPP_MIN_LOG_LEVEL for later logs
         import tensorflow as tf
     tf.get_logger().setLevel("ERROR")
     return tf
