@@ -30,7 +30,7 @@ unit: $(STAMP)
 	$(PY) -m pytest tests
 
 nbval: $(STAMP)
-	$(PY) -m pytest --nbval --nbval-current-env --sanitize-with $(SANITIZE) -p no:cacheprovider book
+	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with $(SANITIZE) -p no:cacheprovider book
 
 book-strict: $(STAMP)
 	rm -rf _build/html _build/.doctrees

@@ -38,3 +38,27 @@ __all__ = [
     "tanh",
     "tanh_derivative",
 ]
+
+# Chapter 3: layers with a backward pass, the MLP container, gradient checks.
+from companion.nn.gradcheck import (  # noqa: E402
+    check_model_gradients,
+    gradient_check,
+    numerical_gradient,
+    relative_error,
+)
+from companion.nn.layers import Activation, Dense, Layer, ReLU, Sigmoid, Tanh  # noqa: E402
+from companion.nn.mlp import MLP  # noqa: E402
+
+__all__ += [
+    "MLP",
+    "Activation",
+    "Dense",
+    "Layer",
+    "ReLU",
+    "Sigmoid",
+    "Tanh",
+    "check_model_gradients",
+    "gradient_check",
+    "numerical_gradient",
+    "relative_error",
+]
