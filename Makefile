@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SANITIZE := tests/nbval_sanitize.cfg
 
-.PHONY: book test unit nbval book-strict bench clean help
+.PHONY: book test unit nbval book-strict bench clean help data
 
 help:
 	@echo "make book   build the HTML book into _build/html (from committed outputs)"
@@ -22,14 +22,19 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
-book: $(STAMP)
+# The English sentiment archive is fetched once into the cache (~/.cache/companion
+# or $$COMPANION_DATA); notebooks never download. Idempotent: checks the sha256.
+data: $(STAMP)
+	$(PY) -m companion data fetch
+
+book: $(STAMP) data
 	$(VENV)/bin/jupyter-book build --quiet .
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
-unit: $(STAMP)
+unit: $(STAMP) data
 	$(PY) -m pytest tests
 
-nbval: $(STAMP)
+nbval: $(STAMP) data
 	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with $(SANITIZE) -p no:cacheprovider book
 
 book-strict: $(STAMP)

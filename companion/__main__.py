@@ -1,4 +1,4 @@
-"""Command line: ``python -m companion doctor``."""
+"""Command line: ``python -m companion doctor`` and ``python -m companion data fetch``."""
 
 from __future__ import annotations
 
@@ -10,11 +10,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m companion", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("doctor", help="report versions, threads, accelerators and offline data sources")
+    data = commands.add_parser("data", help="set-up steps for the offline data sources")
+    data_commands = data.add_subparsers(dest="data_command", required=True, metavar="SUBCOMMAND")
+    data_commands.add_parser("fetch", help="download the English sentiment archive once into the cache directory")
     args = parser.parse_args(argv)
     if args.command == "doctor":
         from companion.doctor import main as doctor_main
 
         return doctor_main()
+    if args.command == "data" and args.data_command == "fetch":
+        from companion.data.fetch import main as fetch_main
+
+        return fetch_main()
     parser.error(f"unknown command {args.command!r}")  # unreachable: argparse validates choices
     return 2
 

