@@ -1,5 +1,6 @@
 """``python -m companion doctor`` reports what the book needs to know about the machine."""
 
+import shutil
 import subprocess
 import sys
 
@@ -40,12 +41,15 @@ def test_lists_every_data_source_with_its_install_command(report):
         assert rows[source.name] == "installed" or source.install in rows[source.name]
 
 
-def test_data_source_presence_follows_the_cache_dir(tmp_path, monkeypatch):
+def test_data_source_presence_follows_the_cache_dir_and_checks_the_hash(tmp_path, monkeypatch):
+    vader = next(source for source in SOURCES if source.package is None)
+    real_archive = vader.path()  # fetched by `make test` before the unit tests run
     monkeypatch.setenv("COMPANION_DATA", str(tmp_path))
     assert cache_dir() == tmp_path
-    vader = next(source for source in SOURCES if source.package is None)
     assert not vader.is_present()
-    (tmp_path / vader.relative_file).write_bytes(b"")
+    (tmp_path / vader.relative_file).write_bytes(b"not the archive")
+    assert not vader.is_present(), "a file with the wrong sha256 must not count as installed"
+    shutil.copyfile(real_archive, tmp_path / vader.relative_file)
     assert vader.is_present()
 
 

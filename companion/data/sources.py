@@ -81,7 +81,8 @@ class DataSource:
     """One offline source: the package that ships it and a file that proves it is there.
 
     ``package`` is the importable name, ``relative_file`` a path inside that
-    package (or, when ``package`` is None, inside :func:`cache_dir`).
+    package (or, when ``package`` is None, inside :func:`cache_dir`). When
+    ``sha256`` is given, a file whose hash differs counts as absent.
     """
 
     name: str
@@ -90,6 +91,7 @@ class DataSource:
     package: str | None
     relative_file: str
     install: str
+    sha256: str | None = None
 
     def path(self) -> Path | None:
         base = cache_dir() if self.package is None else package_dir(self.package)
@@ -97,7 +99,9 @@ class DataSource:
 
     def is_present(self) -> bool:
         path = self.path()
-        return path is not None and path.exists()
+        if path is None or not path.is_file():
+            return False
+        return self.sha256 is None or file_sha256(path) == self.sha256
 
 
 SOURCES: tuple[DataSource, ...] = (
@@ -116,6 +120,7 @@ SOURCES: tuple[DataSource, ...] = (
         package=None,
         relative_file=VADER_ARCHIVE,
         install=FETCH_COMMAND,
+        sha256=VADER_SHA256,
     ),
     DataSource(
         name="minilm-l6-v2",
