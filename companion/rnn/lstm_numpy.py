@@ -28,6 +28,7 @@ from typing import NamedTuple
 import numpy as np
 
 from companion.checks import as_float_array
+from companion.nn.activations import sigmoid  # the overflow-safe sigmoid of chapter 1, Eq. (1.4)
 
 GATES = ("i", "f", "g", "o")
 
@@ -62,17 +63,6 @@ class RNNParams(NamedTuple):
     @property
     def hidden_size(self) -> int:
         return int(self.U.shape[0])
-
-
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    """Logistic function 1 / (1 + exp(-z)), computed without overflow for large |z|."""
-    z = np.asarray(z)
-    out = np.empty_like(z)
-    pos = z >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
-    ez = np.exp(z[~pos])
-    out[~pos] = ez / (1.0 + ez)
-    return out
 
 
 def check_lstm_params(params) -> LSTMParams:
