@@ -1,4 +1,5 @@
-"""Command line: ``python -m companion doctor`` and ``python -m companion data fetch``."""
+"""Command line: ``python -m companion doctor``, ``python -m companion data fetch`` and
+``python -m companion bench [--quick] [--out DIR]``."""
 
 from __future__ import annotations
 
@@ -7,12 +8,19 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:
+        # The benchmark suite parses its own options (python -m companion bench --help).
+        from companion.bench.cli import main as bench_main
+
+        return bench_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m companion", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("doctor", help="report versions, threads, accelerators and offline data sources")
     data = commands.add_parser("data", help="set-up steps for the offline data sources")
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="SUBCOMMAND")
     data_commands.add_parser("fetch", help="download the English sentiment archive once into the cache directory")
+    commands.add_parser("bench", help="run the benchmark suite and save its results (see bench --help)")
     args = parser.parse_args(argv)
     if args.command == "doctor":
         from companion.doctor import main as doctor_main
