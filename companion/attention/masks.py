@@ -2,7 +2,7 @@
 
 Convention (the one ``torch.nn.functional.scaled_dot_product_attention`` uses
 for boolean masks): ``True`` means *may attend*, ``False`` means *hidden*. A
-hidden entry gets the score -inf before the softmax over the keys, so its
+hidden entry gets the score -inf before the softmax over the keys, Eq. (9.5), so its
 attention weight is exactly 0.
 
 Shapes: a mask must broadcast to ``(batch, heads, T_q, T_k)``. The usual

@@ -3,10 +3,13 @@
 ``MultiHeadAttention`` projects the inputs to queries, keys and values, splits
 them into heads (a reshape), attends, merges the heads and projects back:
 
-    Q = X_q W_Q,  K = X_kv W_K,  V = X_kv W_V          (each (B, T, D))
-    head h:  A_h = softmax(Q_h K_h^T / sqrt(D_h))     (softmax over the keys)
+    Q = X_q W_Q,  K = X_kv W_K,  V = X_kv W_V          (each (B, T, D))      Eq. (9.1)
+    head h:  A_h = softmax(Q_h K_h^T / sqrt(D_h))     (softmax over the keys) Eqs. (9.2)-(9.3)
              O_h = A_h V_h
-    out = concat_h(O_h) W_O
+    out = concat_h(O_h) W_O                                                   Eq. (9.6)
+
+With ``key_value`` given, queries come from one sequence and keys and values
+from another: cross-attention, Eq. (9.7).
 
 Two implementations compute the same thing:
 
@@ -56,7 +59,9 @@ def _combine_masks(attn_mask, is_causal: bool, T_q: int, T_k: int, device):
 
 def written_out_attention(q, k, v, attn_mask=None, *, is_causal=False, dropout_p=0.0, training=False,
                           return_weights=False):
-    """Scaled dot-product attention written out: softmax(Q K^T / sqrt(D_h)) V over the last two axes.
+    """Scaled dot-product attention written out: softmax(Q K^T / sqrt(D_h)) V, Eqs. (9.2), (9.3), (9.5).
+
+    Hidden entries get the score -inf before the softmax, Eq. (9.5).
 
     Args:
         q: (B, H, T_q, D_h) queries; k, v: (B, H, T_k, D_h) keys and values.
