@@ -262,14 +262,17 @@ def torch_evaluate(model, split: EncodedSplit, batch_size: int = 256, device=Non
 
 
 def train_torch_classifier(model, train: EncodedSplit, val: EncodedSplit, epochs: int, batch_size: int,
-                           learning_rate: float, device=None, progress: bool = False) -> History:
+                           learning_rate: float, device=None, progress: bool = False,
+                           desc: str = "PyTorch LSTM") -> History:
     """Train with Adam on cross-entropy, shuffling each epoch with PyTorch's (seeded) generator.
 
     Args:
-        model: from :func:`build_torch_classifier`.
+        model: from :func:`build_torch_classifier`, or any module with the same interface
+            (``forward(ids, lengths)``, ``n_classes``), e.g. chapter 10's encoder classifier.
         train, val: :class:`EncodedSplit`.
         device: where to train; default ``companion.get_device()``.
         progress: show a tqdm bar over the optimizer steps (written to stdout).
+        desc: the bar's label (the chapter 10 encoder trains through this loop too).
 
     Returns:
         :class:`History` with one entry per epoch.
@@ -288,7 +291,7 @@ def train_torch_classifier(model, train: EncodedSplit, val: EncodedSplit, epochs
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     history = History(steps_per_epoch=steps_per_epoch(len(train), batch_size))
-    with _progress(epochs * history.steps_per_epoch, "PyTorch LSTM", progress) as bar:
+    with _progress(epochs * history.steps_per_epoch, desc, progress) as bar:
         for _ in range(epochs):
             model.train()
             order = torch.randperm(len(train)).numpy()
