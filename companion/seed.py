@@ -9,6 +9,7 @@ in the last bits of a float, which is why the book rounds what it prints.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import random
@@ -91,3 +92,21 @@ def set_seed(seed: int = 0, frameworks: tuple[str, ...] | None = None) -> tuple[
     if "tensorflow" in chosen:
         _seed_tensorflow(seed)
     return chosen
+
+
+@contextlib.contextmanager
+def torch_seed_scope(seed: int):
+    """Run a block with PyTorch's global CPU generator seeded, then restore its previous state.
+
+    Use it where a result must depend on ``seed`` alone without disturbing the
+    caller's random stream, e.g. building a model whose initial weights are a
+    function of its seed (chapter 14's replicas). Inside the block, draws come
+    from ``torch.manual_seed(seed)``; afterwards the generator continues exactly
+    where it was. CUDA generators are not touched: initialise on the CPU and move.
+    """
+    import torch
+
+    seed = _check_seed(seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield

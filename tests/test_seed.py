@@ -77,3 +77,27 @@ def test_non_integer_seed_is_rejected(bad):
 def test_unknown_framework_is_rejected():
     with pytest.raises(ValueError, match=r"unknown \['jax'\]"):
         companion.set_seed(0, frameworks=("numpy", "jax"))
+
+
+def test_torch_seed_scope_depends_on_the_seed_alone_and_restores_the_stream():
+    import torch
+
+    from companion.seed import torch_seed_scope
+
+    torch.manual_seed(123)
+    expected_next = torch.rand(3)
+    torch.manual_seed(123)
+    with torch_seed_scope(7):
+        inside = torch.rand(3)
+    after = torch.rand(3)
+    torch.manual_seed(7)
+    assert torch.equal(inside, torch.rand(3))  # the block drew from seed 7
+    assert torch.equal(after, expected_next)  # and the caller's stream went on untouched
+
+
+def test_torch_seed_scope_rejects_a_bad_seed():
+    from companion.seed import torch_seed_scope
+
+    with pytest.raises(ValueError, match="seed"):
+        with torch_seed_scope(-1):
+            pass
