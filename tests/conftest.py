@@ -1,6 +1,15 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures and the Hypothesis profile.
+
+Hypothesis runs derandomized: every run of the suite (here, in CI, on a reader's
+machine) tries the same examples, so a failure is reproducible and CI cannot turn
+red by drawing an unlucky example that the last run did not draw.
+"""
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("book", derandomize=True, database=None)
+settings.load_profile("book")
 
 
 @pytest.fixture

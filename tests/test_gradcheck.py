@@ -49,8 +49,11 @@ def test_every_parameter_passes_the_finite_difference_check(hidden, activation, 
     X = rng.normal(size=(5, 4))
     errors = check_model_gradients(model, X, make_targets(rng, 5, k), loss=loss)
     assert list(errors) == model.param_names()
+    # Typical errors are 1e-10 to 1e-8. The bound is 1e-5 because a parameter whose gradient is
+    # tiny (all its units nearly saturated) has a large *relative* error from rounding alone: a
+    # random search once found 1.07e-6. A missing f'(z) gives errors of order 1 (test below).
     # ReLU kinks can spoil a finite difference only if a unit sits within eps of 0: probability ~1e-6 here.
-    assert max(errors.values()) < 1e-6, errors
+    assert max(errors.values()) < 1e-5, errors
 
 
 class ForgetfulSigmoid(Activation):
