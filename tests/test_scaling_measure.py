@@ -1,6 +1,7 @@
 """Chapter 13: the formulas against PyTorch measurements (parameter counts, FlopCounterMode, saved tensors)."""
 
 import os
+import sys
 
 import pytest
 import torch
@@ -9,9 +10,9 @@ from hypothesis import strategies as st
 
 from companion.models.config import TransformerConfig, parameter_count
 from companion.models.gpt import GPT
-from companion.train.language_model import lm_loss
 from companion.models.transformer import TransformerClassifier, set_attention_implementation
 from companion.scaling import flops, measure, memory, shapes
+from companion.train.language_model import lm_loss
 
 
 def _gpt(**kw):
@@ -115,3 +116,23 @@ def test_minilm_count_equals_real_weights():
     transformers.logging.set_verbosity_error()
     model = transformers.AutoModel.from_pretrained(gt.get_model_path())
     assert measure.count_parameters(model) == shapes.shape_parameter_count("all-MiniLM-L6-v2") == 22_713_216
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the process peak counter is Linux's /proc")
+def test_cpu_training_step_peak_covers_gradients_and_activations():
+    from companion.train.language_model import GPT_CPU_PROFILE, gpt_config
+
+    config = gpt_config(2048, GPT_CPU_PROFILE, d_model=128, num_layers=2, num_heads=4, max_len=128)
+    result = measure.cpu_training_step_peak(config, batch_size=8)
+    predicted = result["gradient_bytes"] + result["activation_bytes"]
+    assert result["parameters"] == parameter_count(config, "lm")
+    assert result["adam_state_bytes"] == 8 * result["parameters"]
+    assert predicted <= result["peak_bytes"] <= 2.5 * predicted
+
+
+def test_cpu_training_step_peak_rejects_a_sequence_over_max_len():
+    from companion.train.language_model import GPT_CPU_PROFILE, gpt_config
+
+    config = gpt_config(64, GPT_CPU_PROFILE, d_model=32, num_layers=1, num_heads=2, max_len=16)
+    with pytest.raises(ValueError, match="max_len = 16"):
+        measure.cpu_training_step_peak(config, batch_size=2, seq_len=17)

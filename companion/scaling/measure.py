@@ -17,6 +17,9 @@ PyTorch is imported inside each function, so importing this module is cheap.
   that exist after a step, Eq. (13.7).
 - :func:`peak_cuda_bytes`: on a CUDA device, ``torch.cuda.max_memory_allocated``
   during a callable (everything the caching allocator handed out, temporaries included).
+- :func:`peak_process_bytes` and :func:`cpu_training_step_peak`: the CPU counterpart,
+  the growth of the process's resident memory (Linux), measured for a training step
+  in a fresh process.
 """
 
 from __future__ import annotations
@@ -112,3 +115,121 @@ def peak_cuda_bytes(fn, *args, device=None, **kwargs):
     out = fn(*args, **kwargs)
     torch.cuda.synchronize(device)
     return int(torch.cuda.max_memory_allocated(device) - start), int(start), out
+
+
+def _proc_status_bytes(field: str) -> int:
+    with open("/proc/self/status", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024  # the kernel reports kB
+    raise OSError(f"/proc/self/status has no {field} line")
+
+
+def peak_process_bytes(fn, *args, **kwargs):
+    """Peak growth of this process's resident memory while ``fn`` runs, on Linux: the CPU check of Eq. (13.7)-(13.8).
+
+    The kernel keeps a high-water mark of resident memory (``VmHWM``). Writing 5
+    to ``/proc/self/clear_refs`` resets it to the current resident size, so
+    ``VmHWM`` after ``fn`` minus ``VmRSS`` before is the most memory the call had
+    in use at once, above what the process held already: new tensors, autograd's
+    saved activations, temporaries, and what the allocator keeps. It measures
+    pages actually touched, so it is a *process* figure, coarser than
+    :func:`peak_cuda_bytes`.
+
+    Returns:
+        (peak bytes above the start, resident bytes at the start, output of fn), or
+        (None, None, output of fn) where the counter cannot be read or reset
+        (macOS, Windows, restricted containers).
+    """
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as handle:
+            handle.write("5")
+        start = _proc_status_bytes("VmRSS")
+    except OSError:
+        return None, None, fn(*args, **kwargs)
+    out = fn(*args, **kwargs)
+    return _proc_status_bytes("VmHWM") - start, start, out
+
+
+#: glibc returns large blocks to the system on free only below its mmap threshold, which it
+#: raises on its own after frees; fixing it makes resident memory follow the live tensors.
+_MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536"}
+
+
+def cpu_training_step_peak(config, batch_size: int, seq_len: int | None = None, *, timeout: float = 300.0) -> dict:
+    """Measure the process-memory peak of one Adam training step of a GPT on the CPU (Linux).
+
+    Runs in a fresh Python process (this module's ``__main__``), so the figure is not
+    blurred by memory an earlier computation left resident, with glibc's mmap
+    threshold fixed (see ``_MALLOC_ENV``). The worker builds ``GPT(config)`` and Adam,
+    takes one step to create Adam's moments, drops the gradients, and measures the
+    next step with :func:`peak_process_bytes`: that step allocates the gradients and
+    the activations of Eqs. (13.7)-(13.8) on top of the weights and Adam state it
+    already holds.
+
+    Returns:
+        dict with ``peak_bytes`` (None where the counter is unavailable),
+        ``gradient_bytes``, ``activation_bytes`` (:func:`saved_activation_bytes`),
+        ``parameters``, ``adam_state_bytes``, ``batch_size`` and ``seq_len``.
+    """
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from companion.checks import check_positive_int
+    from companion.models.config import check_config
+
+    config = check_config(config)
+    batch_size = check_positive_int(batch_size, "batch_size")
+    seq_len = config.max_len if seq_len is None else check_positive_int(seq_len, "seq_len")
+    if seq_len > config.max_len:
+        raise ValueError(f"seq_len must be at most config.max_len = {config.max_len}; got {seq_len}")
+    request = json.dumps({"config": config.__dict__, "batch_size": batch_size, "seq_len": seq_len})
+    done = subprocess.run([sys.executable, "-m", "companion.scaling.measure", request], capture_output=True,
+                          text=True, timeout=timeout, env={**os.environ, **_MALLOC_ENV})
+    if done.returncode != 0:
+        raise RuntimeError(f"the measuring process failed with exit status {done.returncode}:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _training_step_worker(request: dict) -> dict:
+    import torch
+
+    from companion.models.config import TransformerConfig
+    from companion.models.gpt import GPT
+    from companion.seed import set_seed
+    from companion.train.language_model import lm_loss
+
+    set_seed(0, frameworks=("torch",))
+    torch.set_num_threads(1)
+    config = TransformerConfig(**request["config"])
+    batch_size, seq_len = request["batch_size"], request["seq_len"]
+    model = GPT(config)
+    optimizer = torch.optim.Adam(model.parameters())
+    generator = torch.Generator().manual_seed(0)
+    ids = torch.randint(1, config.vocab_size, (batch_size, seq_len + 1), generator=generator)
+
+    def loss():
+        return lm_loss(model(ids[:, :-1]), ids[:, 1:])
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        loss().backward()
+        optimizer.step()
+
+    step()  # creates Adam's moments
+    optimizer.zero_grad(set_to_none=True)
+    peak, _, _ = peak_process_bytes(step)
+    activations, _ = saved_activation_bytes(loss, exclude=model.parameters())
+    state = tensor_state_bytes(model, optimizer)
+    n = count_parameters(model)
+    return {"peak_bytes": peak, "gradient_bytes": 4 * n, "activation_bytes": int(activations), "parameters": n,
+            "adam_state_bytes": int(state["optimizer_state"]), "batch_size": batch_size, "seq_len": seq_len}
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    print(json.dumps(_training_step_worker(json.loads(sys.argv[1]))))
