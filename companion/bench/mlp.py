@@ -133,10 +133,10 @@ def mlp_benchmark(architectures=ARCHITECTURES, batches=BATCHES, *, thread_counts
     """
     import torch
 
-    from companion.seed import set_seed
-
+    # The data and weights come from this NumPy generator; the PyTorch models copy the NumPy
+    # weights, so no global generator is seeded (and no deterministic-mode flag is set, which
+    # could change what the later GPU benchmarks measure).
     rng = np.random.default_rng(seed)
-    set_seed(seed, frameworks=("torch",))
     if thread_counts is None:
         default = torch.get_num_threads()
         thread_counts = [default] + ([1] if default != 1 else [])
