@@ -36,55 +36,40 @@ _MIB = 2**20
 
 
 def _linux_peak_rss_reader():
-    """Return a function measuring the peak-RSS growth of a call in MiB, or None where unsupported."""
+    """Return a function measuring the peak-RSS growth of a call in MiB, or None where unsupported.
+
+    ``companion.scaling.measure.peak_process_bytes`` does the measuring; glibc's
+    ``malloc_trim(0)`` first hands freed heap back to the system, so that memory
+    left over from the previous call cannot hide this call's growth.
+    """
     import ctypes
     import ctypes.util
     import sys
 
+    from companion.scaling.measure import peak_process_bytes
+
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim
+        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
     except (OSError, AttributeError):
         return None
 
-    def status_kib(*keys):
-        values = {}
-        with open("/proc/self/status", encoding="ascii") as handle:
-            for line in handle:
-                key = line.split(":", 1)[0]
-                if key in keys:
-                    values[key] = int(line.split()[1])
-        return values
-
     def measure(fn):
         trim(0)
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as handle:
-            handle.write("5")  # reset VmHWM to the current RSS
-        before = status_kib("VmRSS")["VmRSS"]
-        result = fn()
-        peak = status_kib("VmHWM")["VmHWM"]
-        del result
-        return max(peak - before, 0) / 1024
+        grown, _, _ = peak_process_bytes(fn)
+        return max(grown, 0) / _MIB
 
-    try:
-        measure(lambda: None)
-    except (OSError, KeyError, ValueError):
+    if peak_process_bytes(lambda: None)[0] is None:
         return None
     return measure
 
 
 def _cuda_peak_reader(torch, device):
+    from companion.scaling.measure import peak_cuda_bytes
+
     def measure(fn):
-        torch.cuda.synchronize(device)
-        torch.cuda.reset_peak_memory_stats(device)
-        before = torch.cuda.memory_allocated(device)
-        result = fn()
-        torch.cuda.synchronize(device)
-        peak = torch.cuda.max_memory_allocated(device)
-        del result
-        return (peak - before) / _MIB
+        return peak_cuda_bytes(fn, device=device)[0] / _MIB
 
     return measure
 

@@ -45,10 +45,11 @@ def mean_pool(hidden, attention_mask):
     with no real token (its mean is undefined; a tokenised text always has at
     least [CLS] and [SEP]).
     """
+    from companion.models.transformer import masked_mean
+
     check_hidden_and_mask(hidden, attention_mask)
-    weights = attention_mask.to(hidden.dtype).unsqueeze(-1)  # (B, T, 1)
-    counts = weights.sum(dim=1)  # (B, 1)
+    counts = attention_mask.sum(dim=1)  # (B,)
     if counts.numel() and bool((counts == 0).any()):
-        rows = (counts[:, 0] == 0).nonzero().flatten().tolist()
+        rows = (counts == 0).nonzero().flatten().tolist()
         raise ValueError(f"every row needs at least one real token to average; rows {rows} are all padding")
-    return (hidden * weights).sum(dim=1) / counts
+    return masked_mean(hidden, attention_mask)  # chapter 10's Eq. (10.9), the same average

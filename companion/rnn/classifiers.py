@@ -31,11 +31,12 @@ from __future__ import annotations
 
 import math
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from companion.checks import check_positive_int
+from companion.train.history import History
 
 
 # --- profiles ----------------------------------------------------------------
@@ -158,17 +159,6 @@ def score(y_true, y_pred, pos_label: int = 1) -> Scores:
 
     prf = precision_recall_f1(y_true, y_pred, average="binary", pos_label=pos_label)
     return Scores(accuracy(y_true, y_pred), prf.precision, prf.recall, prf.f1)
-
-
-@dataclass
-class History:
-    """Per-epoch training loss and accuracy, and validation loss and accuracy."""
-
-    train_loss: list = field(default_factory=list)
-    train_acc: list = field(default_factory=list)
-    val_loss: list = field(default_factory=list)
-    val_acc: list = field(default_factory=list)
-    steps_per_epoch: int = 0
 
 
 def _progress(total: int, desc: str, enabled: bool):

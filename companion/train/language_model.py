@@ -228,11 +228,10 @@ def gpt_config(vocab_size: int, profile: GPTProfile, **overrides) -> Transformer
 
 def learning_rate_at(step: int, profile: GPTProfile) -> float:
     """Linear warm-up to ``profile.learning_rate`` over ``warmup_steps``, then cosine decay to a tenth of it."""
+    from companion.optim.schedules import warmup_cosine
+
     peak = profile.learning_rate
-    if step < profile.warmup_steps:
-        return peak * (step + 1) / profile.warmup_steps
-    progress = (step - profile.warmup_steps) / max(1, profile.steps - profile.warmup_steps)
-    return peak * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress))))
+    return warmup_cosine(step, peak, profile.warmup_steps, profile.steps, min_lr=0.1 * peak)  # Eq. (6.8)
 
 
 def train_gpt(model: GPT, stream, profile: GPTProfile, rng: np.random.Generator, *, log_every: int = 50,

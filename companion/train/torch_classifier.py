@@ -9,11 +9,10 @@ rate, and the best validation epoch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from companion.checks import as_float_array, check_positive_int
+from companion.train.history import History
 
 NORMS = (None, "batch", "layer")
 
@@ -48,19 +47,6 @@ def build_mlp(sizes, dropout: float = 0.0, norm: str | None = None):
             layers.append(nn.Dropout(dropout))
     layers.append(nn.Linear(sizes[-2], sizes[-1]))
     return nn.Sequential(*layers)
-
-
-@dataclass
-class History:
-    """Per-epoch records of one training run."""
-
-    train_loss: list = field(default_factory=list)
-    val_loss: list = field(default_factory=list)
-    train_acc: list = field(default_factory=list)
-    val_acc: list = field(default_factory=list)
-    lr: list = field(default_factory=list)
-    best_epoch: int = -1
-    stopped_epoch: int = -1
 
 
 def evaluate(model, X, y, loss_fn):
