@@ -8,11 +8,12 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SANITIZE := tests/nbval_sanitize.cfg
 
-.PHONY: book test unit nbval book-strict bench clean help data
+.PHONY: book test unit nbval book-strict bench budget test-portability clean help data
 
 help:
 	@echo "make book   build the HTML book into _build/html (from committed outputs)"
 	@echo "make test   unit tests, nbval over every notebook, book build with warnings as errors"
+	@echo "make test-portability   nbval under configurations that change floating-point results"
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; print(f"Using Python {v[0]}.{v[1]} ($(PYTHON))"); sys.exit(0 if v >= (3, 10) else "Python 3.10 or newer is needed (3.11 recommended)")'
@@ -42,6 +43,16 @@ book-strict: $(STAMP)
 	$(VENV)/bin/jupyter-book build --warningiserror --nitpick --keep-going .
 
 test: unit nbval book-strict
+
+# nbval over the book under each configuration of tests/portability.py (threads,
+# PyTorch/oneDNN/OpenBLAS kernels); writes benchmarks/results/portability.md.
+# CONFIGS="avx2 threads-1" runs a subset; PORTABILITY_ARGS=--no-write leaves the table alone.
+test-portability: $(STAMP) data
+	$(PY) tests/portability.py $(if $(CONFIGS),--configs $(CONFIGS)) $(PORTABILITY_ARGS)
+
+# Wall time and peak memory of every chapter (benchmarks/results/notebook_budget.md).
+budget: $(STAMP) data
+	$(PY) benchmarks/notebook_budget.py
 
 # The benchmark suite of chapter 13 (results in benchmarks/results/bench_<device>.*),
 # then the import-time and attention scripts. Run it on a quiet machine.
