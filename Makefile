@@ -57,8 +57,8 @@ budget: $(STAMP) data
 # The benchmark suite of chapter 13 (results in benchmarks/results/bench_<device>.*),
 # then the import-time and attention scripts. Run it on a quiet machine.
 bench: $(STAMP)
-	$(PY) -m companion bench
-	$(PY) benchmarks/attention.py --threads 1
+	$(PY) -m companion bench --runs 3
+	$(PY) benchmarks/attention.py --threads 1 --runs 3
 	$(PY) benchmarks/import_time.py
 
 clean:

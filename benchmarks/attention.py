@@ -11,6 +11,7 @@ Usage:
     python benchmarks/attention.py --quick          # small lengths, few repeats; print only
     python benchmarks/attention.py --threads 1      # limit PyTorch's intra-op threads
     python benchmarks/attention.py --causal         # causal self-attention on both paths
+    python benchmarks/attention.py --runs 3         # three runs: medians and [min-max] over them
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def markdown(meta: dict, rows: list[dict], command: str) -> str:
         f"Produced by `{command}`. Inputs: random (B, H, T, D_h) = ({first['batch']}, {first['heads']}, T, "
         f"{first['head_dim']}) queries, keys and values in {first['dtype']}, "
         f"{'causal' if first['causal'] else 'no'} mask. Times are medians of the timed calls after one warm-up "
-        "call, the two paths alternating. Speed-up = written-out time / SDPA time. The score matrix column is "
+        "call, the two paths alternating; with several runs, each number is the median over the runs and "
+        "[min–max] follows it. Speed-up = written-out time / SDPA time. The score matrix column is "
         "B H T^2 entries (Eq. (9.8)); the peak columns are the extra memory each call needed, "
         f"measured as {first['memory_method']}.",
         "",
@@ -71,10 +73,15 @@ def markdown(meta: dict, rows: list[dict], command: str) -> str:
         "| T | written-out ms | SDPA ms | speed-up | score matrix MiB | written-out peak MiB | SDPA peak MiB | max abs diff |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    def ranged(row, key, fmt):
+        bounds = row.get("spread", {}).get(key)
+        text = format(row[key], fmt)
+        return text if bounds is None else f"{text} [{format(bounds[0], fmt)}–{format(bounds[1], fmt)}]"
+
     lines += [
-        f"| {r['seq_len']} | {r['written_out_ms']:.2f} | {r['sdpa_ms']:.2f} | {r['speedup']:.1f} | "
-        f"{r['score_matrix_mib']:.1f} | {mib(r['written_out_peak_mib'])} | {mib(r['sdpa_peak_mib'])} | "
-        f"{r['max_abs_diff']:.1e} |"
+        f"| {r['seq_len']} | {ranged(r, 'written_out_ms', '.2f')} | {ranged(r, 'sdpa_ms', '.2f')} | "
+        f"{ranged(r, 'speedup', '.1f')} | {r['score_matrix_mib']:.1f} | {mib(r['written_out_peak_mib'])} | "
+        f"{mib(r['sdpa_peak_mib'])} | {'< 1e-6' if r['max_abs_diff'] < 1e-6 else format(r['max_abs_diff'], '.1e')} |"
         for r in rows
     ]
     return "\n".join(lines) + "\n"
@@ -87,6 +94,7 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="PyTorch intra-op threads (default: PyTorch's)")
     parser.add_argument("--repeats", type=int, default=None, help="timed calls per path and length")
     parser.add_argument("--causal", action="store_true", help="causal self-attention on both paths")
+    parser.add_argument("--runs", type=int, default=1, help="independent runs; report medians and [min-max]")
     parser.add_argument("--note", default="", help="a line to add to the results, e.g. how busy the machine was")
     parser.add_argument("--out-dir", type=Path, default=RESULTS_DIR, help=f"results folder (default {RESULTS_DIR})")
     args = parser.parse_args(argv)
@@ -101,8 +109,18 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device) if args.device else get_device()
     meta = machine_description(device)
-    rows = attention_benchmark(device=device, repeats=args.repeats, causal=args.causal, quick=args.quick)
-    meta["load_average_1min_after"] = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+    from companion.bench.repeat import combine_runs
+
+    if args.runs < 1:
+        parser.error(f"--runs must be at least 1; got {args.runs}")
+    runs, loads = [], []
+    for _ in range(args.runs):
+        runs.append(attention_benchmark(device=device, repeats=args.repeats, causal=args.causal, quick=args.quick))
+        loads.append(round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None)
+    rows = combine_runs(runs)
+    meta["runs"] = args.runs
+    meta["load_average_1min_after"] = loads[-1]
+    meta["load_average_1min_after_each_run"] = loads
     if args.note:
         meta["note"] = args.note
     command = "python benchmarks/attention.py" + "".join(
@@ -111,6 +129,8 @@ def main(argv=None) -> int:
         command += f" --threads {args.threads}"
     if args.repeats is not None:
         command += f" --repeats {args.repeats}"
+    if args.runs != 1:
+        command += f" --runs {args.runs}"
     table = markdown(meta, rows, command)
     print(table)
     if not args.quick:

@@ -6,6 +6,7 @@ Usage:
     python -m companion bench --out DIR        # write the two files into DIR
     python -m companion bench --device cpu     # run on the CPU although a GPU is present
     python -m companion bench --only transformer --only lstm
+    python -m companion bench --runs 3         # the suite three times: medians and [min-max]
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--only", action="append", choices=BENCHMARKS, metavar="NAME",
                         help=f"run only this benchmark (repeatable): {', '.join(BENCHMARKS)}")
     parser.add_argument("--note", default="", help="a line stored with the results, e.g. how busy the machine was")
+    parser.add_argument("--runs", type=int, default=1,
+                        help="run the whole suite this many times; report medians and [min-max] (default 1)")
     parser.add_argument("--no-write", action="store_true", help="print only")
     return parser
 
@@ -50,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
                      f"{', '.join(torch_available_devices())} on this machine")
     else:
         device = torch.device(args.device)
-    results = run_suite(quick=args.quick, device=device, only=args.only, note=args.note,
+    if args.runs < 1:
+        parser.error(f"--runs must be at least 1; got {args.runs}")
+    results = run_suite(quick=args.quick, device=device, only=args.only, note=args.note, runs=args.runs,
                         progress=lambda line: print(line, file=sys.stderr, flush=True))
     print(format_markdown(results))
     if not args.no_write:

@@ -102,7 +102,7 @@ def _benchmark(results, name):
     return {}
 
 
-def run_suite(*, quick: bool = False, device=None, only=None, progress=None, note: str = "") -> dict:
+def run_suite(*, quick: bool = False, device=None, only=None, progress=None, note: str = "", runs: int = 1) -> dict:
     """Run the suite; return the results dict (see the module docstring).
 
     Args:
@@ -112,6 +112,9 @@ def run_suite(*, quick: bool = False, device=None, only=None, progress=None, not
         only: names from :data:`BENCHMARKS` to run (default all).
         progress: optional callable receiving progress lines.
         note: free text stored with the machine description.
+        runs: how many times the whole suite is run, one pass after another; every
+            measured number is then the median over the passes, with its range
+            (:func:`companion.bench.repeat.combine_runs`).
 
     A benchmark that raises is recorded with its error message instead of rows,
     so one broken benchmark does not hide the others.
@@ -119,10 +122,13 @@ def run_suite(*, quick: bool = False, device=None, only=None, progress=None, not
     import torch
 
     from companion.bench.machine import describe_machine
+    from companion.bench.repeat import combine_runs
+    from companion.checks import check_positive_int
     from companion.device import get_device
 
     if not isinstance(quick, bool):
         raise TypeError(f"quick must be a bool; got {type(quick).__name__}")
+    runs = check_positive_int(runs, "runs")
     names = BENCHMARKS if only is None else tuple(only)
     unknown = [name for name in names if name not in BENCHMARKS]
     if unknown or not names:
@@ -131,20 +137,35 @@ def run_suite(*, quick: bool = False, device=None, only=None, progress=None, not
     machine = describe_machine(device)
     if note:
         machine["note"] = note
+    machine["runs"] = runs
     results = {"schema": SCHEMA, "mode": "quick" if quick else "full", "machine": machine, "benchmarks": []}
-    for name in names:
-        start = time.perf_counter()
-        entry = {"name": name, "title": TITLES[name], "rows": [], "error": None}
+    per_run = {name: [] for name in names}
+    errors = {name: None for name in names}
+    seconds = {name: 0.0 for name in names}
+    loads = []
+    for run in range(runs):
+        for name in names:
+            if errors[name]:
+                continue
+            if progress is not None and runs > 1:
+                progress(f"run {run + 1} of {runs}: {name}")
+            start = time.perf_counter()
+            try:
+                per_run[name].append(_run_one(name, quick, device, progress))
+            except Exception as exc:  # recorded in the results, not swallowed
+                errors[name] = f"{type(exc).__name__}: {exc}"
+            seconds[name] += time.perf_counter() - start
         try:
-            entry["rows"] = _run_one(name, quick, device, progress)
-        except Exception as exc:  # recorded in the results, not swallowed
-            entry["error"] = f"{type(exc).__name__}: {exc}"
-        entry["seconds"] = time.perf_counter() - start
+            loads.append(round(os.getloadavg()[0], 2))
+        except OSError:
+            loads.append(None)
+    for name in names:
+        entry = {"name": name, "title": TITLES[name], "rows": [], "error": errors[name], "seconds": seconds[name]}
+        if not errors[name]:
+            entry["rows"] = combine_runs(per_run[name])
         results["benchmarks"].append(entry)
-    try:
-        machine["load_average_1m_after"] = round(os.getloadavg()[0], 2)
-    except OSError:
-        machine["load_average_1m_after"] = None
+    machine["load_average_1m_after"] = loads[-1]
+    machine["load_average_1m_after_each_run"] = loads
     results["mfu"] = mfu_summary(results)
     return _clean(results)
 
@@ -168,14 +189,25 @@ def _format_value(value) -> str:
     return str(value)
 
 
+def _format_cell(row: dict, column: str) -> str:
+    value = _format_value(row.get(column))
+    bounds = row.get("spread", {}).get(column)
+    if bounds is not None:
+        value += f" [{_format_value(bounds[0])}–{_format_value(bounds[1])}]"
+    return value
+
+
 def rows_to_markdown(rows, columns=None) -> str:
-    """A Markdown table of ``rows`` (dicts); columns default to the first row's keys."""
+    """A Markdown table of ``rows`` (dicts); columns default to the first row's keys.
+
+    A number that was measured over several runs shows as ``median [min–max]``.
+    """
     if not rows:
         return "(no rows)"
-    columns = list(columns or rows[0].keys())
+    columns = [c for c in (columns or rows[0].keys()) if c != "spread"]
     lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
     for row in rows:
-        lines.append("| " + " | ".join(_format_value(row.get(col)) for col in columns) + " |")
+        lines.append("| " + " | ".join(_format_cell(row, col) for col in columns) + " |")
     return "\n".join(lines)
 
 
@@ -186,7 +218,10 @@ def format_markdown(results: dict) -> str:
         f"# Benchmark results ({results['mode']} mode, device {machine['device']})",
         "",
         "Produced by `python -m companion bench" + (" --quick" if results["mode"] == "quick" else "") + "`.",
-        "Times are medians over repeated steps after warm-up; rows are single runs, not averages over runs.",
+        ("Times are medians over repeated steps after warm-up; rows are single runs, not averages over runs."
+         if machine.get("runs", 1) == 1 else
+         f"Times are medians over repeated steps after warm-up, in each of {machine['runs']} runs of the whole "
+         "suite one after another; each number is the median over the runs, followed by [min–max] over them."),
         "",
         f"- date (UTC): {machine['date_utc']}",
         f"- CPU: {machine['cpu']}; {machine['cores_available']} core(s) available; "
@@ -194,7 +229,9 @@ def format_markdown(results: dict) -> str:
         f"- Python {machine['python']}, NumPy {machine['numpy']}, PyTorch {machine['torch']} on {machine['platform']}",
         f"- GPU: {machine['gpu'] or 'none'}" + (f" ({machine['gpu_memory_gib']} GiB)" if machine.get("gpu") else ""),
         f"- load average (1 min) before / after: {machine['load_average_1m']} / "
-        f"{machine.get('load_average_1m_after')}",
+        f"{machine.get('load_average_1m_after')}"
+        + (f" (after each run: {', '.join(map(str, machine['load_average_1m_after_each_run']))})"
+           if machine.get("runs", 1) > 1 else ""),
     ]
     if machine.get("note"):
         lines.append(f"- note: {machine['note']}")
