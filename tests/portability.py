@@ -76,8 +76,8 @@ def run_config(name: str, paths: list[Path]) -> tuple[dict, list[dict]]:
         per_notebook = defaultdict(lambda: {"cells": 0, "failed": 0, "seconds": 0.0})
         if junit.exists():
             for case in ET.parse(junit).getroot().iter("testcase"):
-                path = case.get("file") or case.get("classname", "")
-                stem = Path(path.replace(".", "/")).name if not path.endswith(".ipynb") else Path(path).stem
+                # classname "book.part1.ch01_forward_pass.ipynb" -> "ch01_forward_pass"
+                stem = case.get("classname", "").removesuffix(".ipynb").rsplit(".", 1)[-1]
                 row = per_notebook[stem]
                 row["cells"] += 1
                 row["seconds"] += float(case.get("time", 0.0))
@@ -89,10 +89,6 @@ def run_config(name: str, paths: list[Path]) -> tuple[dict, list[dict]]:
         print(f"--- {name}: nbval failed (exit {completed.returncode}) ---\n{tail}", flush=True)
     result = {"returncode": completed.returncode, "seconds": elapsed, "notebooks": dict(per_notebook)}
     return result, rows
-
-
-def _stem_of_junit(classname: str) -> str:
-    return classname
 
 
 def write_tables(results: dict, tolerance: dict, paths: list[Path]) -> None:
@@ -137,11 +133,20 @@ def write_tables(results: dict, tolerance: dict, paths: list[Path]) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=list(CONFIGS),
-                        help="configurations to run (default: all)")
+    parser.add_argument("--configs", nargs="+", default=list(CONFIGS), metavar="NAME",
+                        help=f"configurations to run (default: all): {', '.join(CONFIGS)}")
     parser.add_argument("--no-write", action="store_true", help="print only; do not write the results table")
     parser.add_argument("paths", nargs="*", help="notebooks (default: every chapter)")
     args = parser.parse_args(argv)
+    # `--configs a b book/x.ipynb`: argparse hands the notebook to --configs; move it back.
+    args.paths += [name for name in args.configs if name.endswith(".ipynb")]
+    args.configs = [name for name in args.configs if not name.endswith(".ipynb")]
+    unknown = [name for name in args.configs if name not in CONFIGS]
+    if unknown or not args.configs:
+        parser.error(f"--configs must name configurations from {list(CONFIGS)}; got {args.configs}")
+    missing = [p for p in args.paths if not Path(p).is_file()]
+    if missing:
+        parser.error(f"no such notebook: {', '.join(missing)}")
     paths = notebooks(args.paths)
     results, tolerance = {}, {}
     for name in args.configs:
