@@ -46,7 +46,8 @@ test: unit nbval book-strict
 
 # nbval over the book under each configuration of tests/portability.py (threads,
 # PyTorch/oneDNN/OpenBLAS kernels); writes benchmarks/results/portability.md.
-# CONFIGS="avx2 threads-1" runs a subset; PORTABILITY_ARGS=--no-write leaves the table alone.
+# CONFIGS="avx2 threads-1" runs a subset; PORTABILITY_ARGS=--no-write leaves the table alone,
+# PORTABILITY_ARGS=--merge keeps the committed rows of what is not run now.
 test-portability: $(STAMP) data
 	$(PY) tests/portability.py $(if $(CONFIGS),--configs $(CONFIGS)) $(PORTABILITY_ARGS)
 

@@ -10,8 +10,10 @@ offers, and runs nbval over every notebook under each of them:
 
 It writes benchmarks/results/portability.md (configuration x notebook: pass or
 fail, seconds) and portability.json, with, for every NBVAL_TOLERANCE cell, the
-largest deviation it saw as a fraction of its bound (book/conftest.py). It exits
-non-zero when any configuration fails. `make test-portability` runs it.
+largest deviation it saw as a fraction of its bound (book/conftest.py); with
+--merge, the committed records of the configurations and notebooks not run now
+are kept. It exits non-zero when any configuration fails. `make
+test-portability` runs it.
 """
 
 from __future__ import annotations
@@ -91,44 +93,65 @@ def run_config(name: str, paths: list[Path]) -> tuple[dict, list[dict]]:
     return result, rows
 
 
-def write_tables(results: dict, tolerance: dict, paths: list[Path]) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stems = [p.stem for p in paths]
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    cpu = platform.processor() or platform.machine()
+def _cpu_model() -> str:
     try:
-        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                     if line.startswith("model name"))
+        return next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                    if line.startswith("model name"))
     except (OSError, StopIteration):
-        model = cpu
-    lines = [f"# nbval under changed floating-point configurations", "",
-             f"Written by `make test-portability` (tests/portability.py) on {now}: {model}, "
-             f"{os.cpu_count()} logical CPUs, Python {platform.python_version()}. Each cell: pass or FAIL "
-             "(failed cells of the notebook), and the notebook's seconds under nbval.", "",
+        return platform.processor() or platform.machine()
+
+
+def load_records() -> list[dict]:
+    """The records of an earlier run (benchmarks/results/portability.json), or none."""
+    path = RESULTS / "portability.json"
+    if not path.exists():
+        return []
+    return json.loads(path.read_text(encoding="utf-8")).get("records", [])
+
+
+def write_tables(records: list[dict]) -> None:
+    """Write portability.md and .json from records, one per (configuration, notebook)."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    configs = [name for name in CONFIGS if any(r["config"] == name for r in records)]
+    stems = sorted({r["notebook"] for r in records})
+    by_key = {(r["config"], r["notebook"]): r for r in records}
+    dates = sorted({r["date"] for r in records})
+    lines = ["# nbval under changed floating-point configurations", "",
+             f"Written by `make test-portability` (tests/portability.py), runs from {dates[0]} to {dates[-1]}, "
+             f"on {_cpu_model()}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}. Each "
+             "cell: pass or FAIL (with the number of failed cells), and the notebook's seconds under nbval "
+             "(load average at the start of the run in brackets: above 2 the machine was busy and the "
+             "seconds are not a measure of the chapter's speed; benchmarks/results/notebook_budget.md is).", "",
              "| configuration | what changes |", "| --- | --- |"]
-    lines += [f"| `{name}` | {CONFIGS[name][0]} |" for name in results]
-    lines += ["", "| notebook | " + " | ".join(f"`{n}`" for n in results) + " |",
-              "| --- | " + " | ".join("---" for _ in results) + " |"]
+    lines += [f"| `{name}` | {CONFIGS[name][0]} |" for name in configs]
+    lines += ["", "| notebook | " + " | ".join(f"`{n}`" for n in configs) + " |",
+              "| --- | " + " | ".join("---" for _ in configs) + " |"]
     for stem in stems:
         cells = []
-        for name, result in results.items():
-            row = result["notebooks"].get(stem)
-            if row is None:
+        for name in configs:
+            r = by_key.get((name, stem))
+            if r is None:
                 cells.append("not run")
             else:
-                verdict = "pass" if row["failed"] == 0 else f"FAIL ({row['failed']})"
-                cells.append(f"{verdict}, {row['seconds']:.0f} s")
+                verdict = "pass" if r["failed"] == 0 else f"FAIL ({r['failed']})"
+                cells.append(f"{verdict}, {r['seconds']:.0f} s [{r['load']:.1f}]")
         lines.append(f"| {stem} | " + " | ".join(cells) + " |")
-    lines += ["", "Largest deviation of each `NBVAL_TOLERANCE` cell from its committed numbers, as a "
-              "fraction of its bound (1.0 = on the bound), over all configurations:", "",
-              "| notebook | cell | bound | largest fraction | configuration |", "| --- | --- | --- | --- | --- |"]
-    for (notebook, cell), (fraction, name, bound) in sorted(tolerance.items()):
-        lines.append(f"| {Path(notebook).stem} | {cell} | {bound} | {fraction:.2f} | `{name}` |")
+    lines += ["", "Largest deviation of each `NBVAL_TOLERANCE` cell (nbval's cell number) from its committed "
+              "numbers, as a fraction of its bound (1.0 = on the bound; 0 = equal), over all configurations:", "",
+              "| notebook | cell | bound | largest fraction | in configuration |", "| --- | --- | --- | --- | --- |"]
+    worst = {}
+    for r in records:
+        for t in r["tolerance"]:
+            key = (r["notebook"], t["cell"])
+            fraction = float("inf") if t["fraction"] is None else t["fraction"]
+            if key not in worst or fraction > worst[key][0]:
+                worst[key] = (fraction, r["config"], t["bound"])
+    for (stem, cell), (fraction, name, bound) in sorted(worst.items()):
+        lines.append(f"| {stem} | {cell} | {bound} | {fraction:.2f} | `{name}` |")
     (RESULTS / "portability.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (RESULTS / "portability.json").write_text(json.dumps(
-        {"written": now, "cpu": model, "configs": {n: CONFIGS[n][1] for n in results}, "results": results,
-         "tolerance": [{"notebook": k[0], "cell": k[1], "largest_fraction": v[0], "config": v[1], "bound": v[2]}
-                       for k, v in sorted(tolerance.items())]}, indent=1) + "\n", encoding="utf-8")
+        {"cpu": _cpu_model(), "configs": {n: CONFIGS[n][1] for n in configs}, "records": records},
+        indent=1) + "\n", encoding="utf-8")
 
 
 def main(argv=None) -> int:
@@ -136,6 +159,8 @@ def main(argv=None) -> int:
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), metavar="NAME",
                         help=f"configurations to run (default: all): {', '.join(CONFIGS)}")
     parser.add_argument("--no-write", action="store_true", help="print only; do not write the results table")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the committed records of configurations and notebooks not run now")
     parser.add_argument("paths", nargs="*", help="notebooks (default: every chapter)")
     args = parser.parse_args(argv)
     # `--configs a b book/x.ipynb`: argparse hands the notebook to --configs; move it back.
@@ -148,25 +173,31 @@ def main(argv=None) -> int:
     if missing:
         parser.error(f"no such notebook: {', '.join(missing)}")
     paths = notebooks(args.paths)
-    results, tolerance = {}, {}
+    records, status = [], 0
     for name in args.configs:
+        load = os.getloadavg()[0]
+        date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         result, rows = run_config(name, paths)
-        results[name] = result
-        for row in rows:
-            if row["worst_fraction_of_bound"] is None:  # the text around the numbers changed
-                row["worst_fraction_of_bound"] = float("inf")
-            key = (row["notebook"], row["cell"])
-            bound = f"abs={row['abs']:g} rel={row['rel']:g}"
-            if key not in tolerance or row["worst_fraction_of_bound"] > tolerance[key][0]:
-                tolerance[key] = (row["worst_fraction_of_bound"], name, bound)
+        status |= result["returncode"] != 0
+        for path in paths:
+            row = result["notebooks"].get(path.stem, {"cells": 0, "failed": 1, "seconds": 0.0})
+            tolerance = [{"cell": t["cell"], "bound": f"abs={t['abs']:g} rel={t['rel']:g}",
+                          "fraction": t["worst_fraction_of_bound"]}
+                         for t in rows if Path(t["notebook"]).stem == path.stem]
+            records.append({"config": name, "notebook": path.stem, "date": date, "load": round(load, 2),
+                            **row, "tolerance": tolerance})
+            for t in tolerance:
+                shown = "text differs" if t["fraction"] is None else f"{t['fraction']:.2f} of its bound"
+                print(f"  {path.stem} cell {t['cell']} ({t['bound']}): largest deviation {shown}")
         failed = sum(r["failed"] for r in result["notebooks"].values())
         print(f"{name:18s} {'pass' if result['returncode'] == 0 else 'FAIL'}  {result['seconds']:.0f} s  "
               f"({failed} failed cells)", flush=True)
     if not args.no_write:
-        write_tables(results, tolerance, paths)
-    for (notebook, cell), (fraction, name, bound) in sorted(tolerance.items()):
-        print(f"tolerance {Path(notebook).stem} cell {cell} ({bound}): largest fraction {fraction:.2f} ({name})")
-    return 0 if all(r["returncode"] == 0 for r in results.values()) else 1
+        if args.merge:
+            fresh = {(r["config"], r["notebook"]) for r in records}
+            records = [r for r in load_records() if (r["config"], r["notebook"]) not in fresh] + records
+        write_tables(records)
+    return int(status)
 
 
 if __name__ == "__main__":
