@@ -64,6 +64,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=1, help="runs per notebook (default 1)")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--merge", action="store_true", help="keep the committed rows of chapters not run now")
     parser.add_argument("paths", nargs="*")
     args = parser.parse_args(argv)
     if args.repeats < 1:
@@ -75,12 +76,17 @@ def main(argv=None) -> int:
         seconds = [r["seconds"] for r in runs]
         row = {"notebook": path.stem, "median_s": statistics.median(seconds), "min_s": min(seconds),
                "max_s": max(seconds), "peak_mib": max(r["peak_mib"] for r in runs),
-               "load_at_start": max(r["load_at_start"] for r in runs), "repeats": args.repeats}
+               "load_at_start": max(r["load_at_start"] for r in runs), "repeats": args.repeats,
+               "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
         rows.append(row)
         flag = "" if row["median_s"] <= BUDGET_S else "  OVER BUDGET"
         print(f"{path.stem:36s} {row['median_s']:6.1f} s (min {row['min_s']:.1f}, max {row['max_s']:.1f})  "
               f"peak {row['peak_mib']:6.0f} MiB  load {row['load_at_start']:.2f}{flag}", flush=True)
     if not args.no_write:
+        if args.merge and (RESULTS / "notebook_budget.json").exists():
+            old = json.loads((RESULTS / "notebook_budget.json").read_text(encoding="utf-8"))["rows"]
+            fresh = {r["notebook"] for r in rows}
+            rows = sorted([r for r in old if r["notebook"] not in fresh] + rows, key=lambda r: r["notebook"])
         write(rows)
     return 0 if all(r["median_s"] <= BUDGET_S for r in rows) else 1
 
@@ -92,7 +98,8 @@ def write(rows: list[dict]) -> None:
                      if line.startswith("model name"))
     except (OSError, StopIteration):
         model = platform.processor() or platform.machine()
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    dates = sorted(r.get("date", "") for r in rows)
+    now = dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}"
     lines = ["# Time and memory budget of each chapter", "",
              f"Measured by `python benchmarks/notebook_budget.py` on {now}: {model}, {os.cpu_count()} logical "
              f"CPUs, no GPU, Python {platform.python_version()}. Each notebook executed top to bottom with "
