@@ -9,6 +9,10 @@ Keeping Var(z) constant from layer to layer fixes Var(w):
     Xavier/Glorot (tanh, sigmoid): Var(w) = 2 / (d_in + d_out)
     He/Kaiming (ReLU):             Var(w) = 2 / d_in                Eq. (1.11)
 
+He's choice is exact for ReLU. Xavier's assumes tanh(z) ~ z, true only near
+zero: tanh contracts, so a tanh stack with d_in Var(w) = 1 still loses scale,
+slowly, std(a) ~ 1/sqrt(2 l) after l layers (Eq. 1.13).
+
 The all-positive U(0, 1) scheme has mean 1/2, so every pre-activation has
 mean about d_in/2 times the mean input: it grows layer after layer (Eq. 1.12).
 It is here to be studied, not used.
