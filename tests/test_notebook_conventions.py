@@ -157,28 +157,38 @@ def exercise_solution_counts(cells) -> list[tuple[str, int]]:
     return counts
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+# Breaches that are known and still open, by (check, chapter): each is a strict
+# xfail, so the suite fails as soon as one is fixed and the entry must go.
+KNOWN_OPEN: dict[tuple[str, str], str] = {}
+
+
+def _notebooks(check: str):
+    return [pytest.param(path, id=path.stem, marks=pytest.mark.xfail(strict=True, reason=KNOWN_OPEN[(check, path.stem)]))
+            if (check, path.stem) in KNOWN_OPEN else pytest.param(path, id=path.stem) for path in NOTEBOOKS]
+
+
+@pytest.mark.parametrize("path", _notebooks("markers"))
 def test_every_nbval_marker_is_one_nbval_acts_on(path):
     problems = [(number, problem) for number, cell in enumerate(_code_cells(path))
                 for problem in marker_problems(_source(cell))]
     assert not problems, f"{path.name}: {problems}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", _notebooks("ignored"))
 def test_every_ignored_cell_is_followed_by_an_assertion(path):
     assert not ignored_without_assertion(_code_cells(path)), (
         f"{path.name}: cells {ignored_without_assertion(_code_cells(path))} ignore their output "
         "but neither they nor the next code cell assert anything")
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", _notebooks("noise"))
 def test_exact_outputs_print_no_rounding_noise(path):
     found = noise_in_exact_outputs(_code_cells(path))
     assert not found, (f"{path.name}: (cell, number) {found}: print a bound such as '< 1e-12', or mark the "
                        "cell NBVAL_TOLERANCE")
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", _notebooks("exercises"))
 def test_every_exercise_has_its_own_solution_dropdown(path):
     counts = exercise_solution_counts(_cells(path))
     assert counts, f"{path.name}: no exercises found under an 'Exercises' heading"
