@@ -155,6 +155,29 @@ def test_recomputation_keeps_layer_inputs():
     assert memory.activation_bytes(3, 64, 2, 32, 4, dtype="fp32", recompute="full") == 3 * 4 * 64 * 2 * 32 + per_layer
 
 
+def test_head_term_of_a_language_model():
+    # GPT-2 XL, one sequence of 1,024 tokens in bf16: final LayerNorm input and output (2 p s h) and the
+    # loss's fp32 log-softmax of the 50,257 logits (4 s V), about 0.21 GB.
+    s, h, v = 1024, 1600, 50257
+    head = memory.head_activation_bytes(s, 1, h, v, dtype="bf16")
+    assert head == 2 * 2 * s * h + 4 * s * v == 212_406_272
+    assert memory.head_activation_bytes(s, 1, h, v, dtype="bf16", loss_dtype="bf16") == 4 * s * h + 2 * s * v
+    assert memory.head_activation_bytes(s, 2, h, v, dtype="fp32", norm_stats=True) == 2 * (8 * s * h + 4 * s * v + 8 * s)
+    # The head is not recomputed: it is added to both totals, which shrinks recomputation's gain.
+    args = (48, s, 1, h, 25, 6400)
+    options = dict(dtype="bf16", attention="fused", dropout=True)
+    kept = memory.activation_bytes(*args, vocab_size=v, **options)
+    recomputed = memory.activation_bytes(*args, vocab_size=v, recompute="full", **options)
+    assert kept == memory.activation_bytes(*args, **options) + head
+    assert recomputed == memory.activation_bytes(*args, recompute="full", **options) + head
+    assert 6 < kept / recomputed < 7 < memory.activation_bytes(*args, **options) / memory.activation_bytes(
+        *args, recompute="full", **options)
+    with pytest.raises(ValueError, match="vocab_size must be a positive int; got 0"):
+        memory.head_activation_bytes(s, 1, h, 0)
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        memory.activation_bytes(*args, vocab_size=v, loss_dtype="fp8")
+
+
 def test_memory_bad_input():
     with pytest.raises(ValueError, match="optimizer must be one of"):
         memory.training_state_bytes(10, "lion")

@@ -136,3 +136,41 @@ def test_cpu_training_step_peak_rejects_a_sequence_over_max_len():
     config = gpt_config(64, GPT_CPU_PROFILE, d_model=32, num_layers=1, num_heads=2, max_len=16)
     with pytest.raises(ValueError, match="max_len = 16"):
         measure.cpu_training_step_peak(config, batch_size=2, seq_len=17)
+
+
+@pytest.mark.parametrize("positions, tied", [("learned", True), ("sinusoidal", False)])
+def test_whole_model_activations_equal_layers_plus_head(positions, tied):
+    # What autograd keeps for a whole GPT and its loss, measured, against Eq. (13.10) in fp32: the
+    # layers, the head term (final LayerNorm, head input, the loss's log-softmax of the logits) and
+    # what the formula leaves out: the int64 token ids, targets and learned positions, and the one fp32
+    # number cross-entropy keeps (the total weight it divides by).
+    config, model = _gpt(d_model=64, num_heads=4, positions=positions, tie_embeddings=tied)
+    b, s = 3, 24
+    ids = torch.randint(1, config.vocab_size, (b, s + 1))
+    inputs, targets = ids[:, :-1].contiguous(), ids[:, 1:].contiguous()
+    measured, _ = measure.saved_activation_bytes(lambda: lm_loss(model(inputs), targets), exclude=model.parameters())
+    integers = 8 * s * b * 2 + (8 * s if positions == "learned" else 0) + 4
+    predicted = memory.activation_bytes(config.num_layers, s, b, 64, 4, vocab_size=config.vocab_size, dtype="fp32",
+                                        attention="fused", norm_stats=True)
+    assert measured == predicted + integers
+    # Without the vocabulary the formula misses exactly the head term.
+    layers_only = memory.activation_bytes(config.num_layers, s, b, 64, 4, dtype="fp32", attention="fused",
+                                          norm_stats=True)
+    assert predicted - layers_only == memory.head_activation_bytes(s, b, 64, config.vocab_size, dtype="fp32",
+                                                                  norm_stats=True)
+
+
+def test_loss_keeps_fp32_log_softmax_under_bf16_autocast():
+    # The reason for head_activation_bytes(loss_dtype="fp32"): under bf16 autocast the logits are bf16, but
+    # cross-entropy's saved log-softmax is fp32, s b V values of 4 bytes.
+    config, model = _gpt(vocab_size=97)
+    b, s = 3, 16  # b s = 48 tokens, unlike any weight's size
+    ids = torch.randint(1, config.vocab_size, (b, s + 1))
+    saved = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t) or t, lambda t: t):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            logits = model(ids[:, :-1])
+            lm_loss(logits, ids[:, 1:])
+    assert logits.dtype == torch.bfloat16
+    vocab_wide = {t.untyped_storage().data_ptr(): t for t in saved if t.numel() == b * s * config.vocab_size}
+    assert [t.dtype for t in vocab_wide.values()] == [torch.float32]  # one tensor (log_softmax's and nll's input)

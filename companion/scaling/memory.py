@@ -27,9 +27,20 @@ its output), which gives the widely quoted 34 s b h + 5 a s^2 b bytes at p = 2,
 f = 4 h, Eq. (13.9). LayerNorm's per-row mean and reciprocal standard deviation
 (4 s b fp32 values per layer) are small and counted only when asked for.
 
+Around the layers, a language model keeps the final LayerNorm's input and its
+output (the LM head's input), 2 p s b h, and the loss keeps the log-softmax of
+the logits, s b V values. The loss is computed in fp32 even under bf16 autocast
+(on the CPU as on CUDA, autocast runs it in fp32), so these are q = 4 bytes each
+by default: for GPT-2 (V = 50,257) about 0.21 GB per sequence of 1,024 tokens,
+more than the 48 layer inputs that full recomputation keeps for GPT-2 XL. Eq. (13.10):
+
+    A_head = 2 p s b h + q s b V,
+
+    A = L A_layer + A_head,     A_recompute = L p s b h + A_layer + A_head.
+
 Full recomputation (activation checkpointing of every layer) keeps only each
-layer's input and recomputes one layer's activations during its backward pass,
-Eq. (13.10): L p s b h + (one layer's activations).
+layer's input and recomputes one layer's activations during its backward pass;
+the head's activations are not recomputed.
 """
 
 from __future__ import annotations
@@ -135,20 +146,56 @@ def activation_bytes_per_layer(seq_len: int, batch: int, d_model: int, num_heads
     return total
 
 
+def head_activation_bytes(seq_len: int, batch: int, d_model: int, vocab_size: int, *, dtype="bf16",
+                          loss_dtype="fp32", norm_stats: bool = False) -> int:
+    """Bytes the final LayerNorm, the LM head and the loss keep for the backward pass, A_head of Eq. (13.10).
+
+    2 p s b h for the final LayerNorm's input and its output (which the head's
+    matrix product keeps), plus q s b V for the log-softmax of the logits that
+    ``cross_entropy`` keeps, with q the bytes of ``loss_dtype``. Under bf16
+    autocast the loss still runs in fp32, hence the default ``loss_dtype="fp32"``;
+    pass ``loss_dtype="bf16"`` only for a loss really computed in 16 bits.
+    ``norm_stats`` adds the final LayerNorm's two fp32 values per row (8 s b).
+    The int64 token ids and targets (8 bytes per token each) are not included.
+    """
+    s = check_positive_int(seq_len, "seq_len")
+    b = check_positive_int(batch, "batch")
+    h = check_positive_int(d_model, "d_model")
+    v = check_positive_int(vocab_size, "vocab_size")
+    total = 2 * dtype_bytes(dtype) * s * b * h + dtype_bytes(loss_dtype) * s * b * v
+    if norm_stats:
+        total += 2 * 4 * s * b
+    return total
+
+
 def activation_bytes(num_layers: int, seq_len: int, batch: int, d_model: int, num_heads: int,
-                     d_ff: int | None = None, *, recompute: str = "none", **layer_options) -> int:
-    """Activation bytes of ``num_layers`` layers, without or with full recomputation, Eq. (13.10).
+                     d_ff: int | None = None, *, vocab_size: int | None = None, loss_dtype="fp32",
+                     recompute: str = "none", **layer_options) -> int:
+    """Activation bytes of a whole model, without or with full recomputation, Eq. (13.10).
 
     recompute="none": L times :func:`activation_bytes_per_layer`.
     recompute="full": each layer keeps only its input (p s b h bytes), and during
-    the backward pass one layer's activations are rebuilt at a time, so the peak
-    is L p s b h + one layer's activations.
+    the backward pass one layer's activations are rebuilt at a time, so the
+    total is L p s b h + one layer's activations.
+
+    ``vocab_size``: for a language model, add :func:`head_activation_bytes`
+    (the final LayerNorm, the head's input and the loss's log-softmax of the
+    logits, in ``loss_dtype``), which recomputation does not remove. Left out
+    (None), the result counts the layers only, which for a large vocabulary
+    understates the memory of a language model badly.
+    ``layer_options`` (dtype, attention, dropout, norm_stats) go to
+    :func:`activation_bytes_per_layer`; dtype and norm_stats also to the head.
     """
     L = check_positive_int(num_layers, "num_layers")
     if recompute not in RECOMPUTE:
         raise ValueError(f"recompute must be one of {RECOMPUTE}; got {recompute!r}")
     per_layer = activation_bytes_per_layer(seq_len, batch, d_model, num_heads, d_ff, **layer_options)
+    dtype = layer_options.get("dtype", "bf16")
     if recompute == "none":
-        return L * per_layer
-    p = dtype_bytes(layer_options.get("dtype", "bf16"))
-    return L * p * seq_len * batch * d_model + per_layer
+        total = L * per_layer
+    else:
+        total = L * dtype_bytes(dtype) * seq_len * batch * d_model + per_layer
+    if vocab_size is not None:
+        total += head_activation_bytes(seq_len, batch, d_model, vocab_size, dtype=dtype, loss_dtype=loss_dtype,
+                                       norm_stats=layer_options.get("norm_stats", False))
+    return total
