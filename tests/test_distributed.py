@@ -182,11 +182,111 @@ def test_checkpoint_from_a_different_model_is_refused(tmp_path):
         assert torch.equal(a, b)
 
 
+TRANSFORMER = {"kind": "transformer", "num_classes": 2,
+               "config": dict(vocab_size=30, max_len=8, d_model=16, num_heads=2, num_layers=1, d_ff=32,
+                              dropout=0.0, causal=False)}
+
+
+def test_checkpoint_from_a_model_with_another_config_is_refused(tmp_path):
+    # causal=False and causal=True have the same tensors: the signature alone would let it load.
+    bidirectional = ddp_train.build_model(TRANSFORMER, 0)
+    path = checkpoint.save_checkpoint(tmp_path / "c.pt", bidirectional, None, 3)
+    assert torch.load(path, weights_only=True)["config"]["causal"] is False
+    causal_spec = {**TRANSFORMER, "config": {**TRANSFORMER["config"], "causal": True}}
+    causal = ddp_train.build_model(causal_spec, 1)
+    assert checkpoint.model_signature(causal) == checkpoint.model_signature(bidirectional)
+    before = [p.detach().clone() for p in causal.parameters()]
+    with pytest.raises(checkpoint.CheckpointMismatchError,
+                       match=r"different configuration: causal is False in the checkpoint, True in the model$"):
+        checkpoint.load_checkpoint(path, causal)
+    assert all(torch.equal(a, b) for a, b in zip(before, causal.parameters()))  # nothing was copied
+    # Every differing field is named, as stored and as in the model.
+    other = {**TRANSFORMER, "config": {**TRANSFORMER["config"], "causal": True, "dropout": 0.1}}
+    with pytest.raises(ValueError, match=r"causal is False in the checkpoint, True in the model; "
+                                         r"dropout is 0.0 in the checkpoint, 0.1 in the model|"
+                                         r"dropout is 0.0 in the checkpoint, 0.1 in the model; causal is False"):
+        checkpoint.load_checkpoint(path, ddp_train.build_model(other, 0))
+    # The same configuration loads.
+    same = ddp_train.build_model(TRANSFORMER, 9)
+    assert checkpoint.load_checkpoint(path, same)["step"] == 3
+    assert all(torch.equal(a, b) for a, b in zip(bidirectional.parameters(), same.parameters()))
+
+
+def test_model_config_of_models_with_and_without_one():
+    assert checkpoint.model_config(ddp_train.build_model(SPEC, 0)) is None  # nn.Sequential: signature only
+    config = checkpoint.model_config(ddp_train.build_model(TRANSFORMER, 0))
+    assert config["d_ff"] == 32 and config["causal"] is False
+    holder = torch.nn.Linear(2, 2)
+    holder.config = {"width": 2, "activation": torch.nn.ReLU()}
+    with pytest.raises(TypeError, match="field 'activation' must be a plain value"):
+        checkpoint.model_config(holder)
+    assert checkpoint.describe_config_mismatch({"a": 1, "b": 2}, {"a": 1, "b": 3, "c": 0}) == (
+        "b is 3 in the checkpoint, 2 in the model; c is 0 in the checkpoint, unknown to the model")
+
+
+def test_resume_restores_scheduler_and_grad_scaler(tmp_path):
+    x, y = _data(n=96)
+    spec = {"kind": "mlp", "sizes": [8, 16, 3], "dropout": 0.3}
+    kwargs = dict(steps=8, global_batch=16, lr=1e-2, seed=0, device=torch.device("cpu"), schedule=(3, 8),
+                  grad_scaler={"init_scale": 2.0**8, "growth_interval": 2})
+    full = ddp_train.train(spec, x, y, checkpoint_path=tmp_path / "a8.pt", save_at=8, **kwargs)
+    ddp_train.train(spec, x, y, checkpoint_path=tmp_path / "b3.pt", save_at=3, **{**kwargs, "steps": 3})
+    b3 = torch.load(tmp_path / "b3.pt", weights_only=True)
+    assert b3["scheduler"]["last_epoch"] == 3 and b3["scaler"]["scale"] == 2.0**9  # grew once, after 2 steps
+    resumed = ddp_train.train(spec, x, y, resume=tmp_path / "b3.pt", init_seed=99,
+                              checkpoint_path=tmp_path / "c8.pt", save_at=8, **kwargs)
+    assert resumed == full[3:]  # exactly
+    assert checkpoint.state_differences(tmp_path / "a8.pt", tmp_path / "c8.pt") == []
+    # Resumed without the scheduler's state, the schedule restarts its warm-up: other rates, other losses.
+    model = ddp_train.build_model(spec, 99)
+    optimizer = ddp_train.make_optimizer("adam", model.parameters(), 1e-2)
+    scheduler = ddp_train.make_scheduler(optimizer, 3, 8)
+    scaler = ddp_train.make_grad_scaler("cpu", kwargs["grad_scaler"])
+    start = checkpoint.load_checkpoint(tmp_path / "b3.pt", model, optimizer, scaler=scaler)["step"]
+    other = ddp_train.train_steps(model, optimizer, x, y, steps=8, global_batch=16, seed=0, start_step=start,
+                                  scheduler=scheduler, scaler=scaler)
+    assert other[0] == full[3] and other[1:] != full[4:]  # the restored optimiser still held step 4's rate
+    # Resumed without the scaler's state, the scale differs at the end (the losses need not, in fp32).
+    model = ddp_train.build_model(spec, 99)
+    optimizer = ddp_train.make_optimizer("adam", model.parameters(), 1e-2)
+    scheduler = ddp_train.make_scheduler(optimizer, 3, 8)
+    fresh_scaler = ddp_train.make_grad_scaler("cpu", kwargs["grad_scaler"])
+    start = checkpoint.load_checkpoint(tmp_path / "b3.pt", model, optimizer, scheduler=scheduler)["step"]
+    ddp_train.train_steps(model, optimizer, x, y, steps=8, global_batch=16, seed=0, start_step=start,
+                          scheduler=scheduler, scaler=fresh_scaler, checkpoint_path=tmp_path / "d8.pt", save_at=8)
+    assert "scaler.scale" in checkpoint.state_differences(tmp_path / "a8.pt", tmp_path / "d8.pt")
+
+
+def test_checkpoint_without_a_requested_state_is_refused(tmp_path):
+    model = ddp_train.build_model(SPEC, 0)
+    optimizer = torch.optim.Adam(model.parameters())
+    path = checkpoint.save_checkpoint(tmp_path / "c.pt", model, optimizer, 1)
+    with pytest.raises(checkpoint.CheckpointMismatchError, match="holds no scheduler state; got None"):
+        checkpoint.load_checkpoint(path, model, optimizer, scheduler=ddp_train.make_scheduler(optimizer, 1, 4))
+    with pytest.raises(checkpoint.CheckpointMismatchError, match="holds no gradient scaler state; got None"):
+        checkpoint.load_checkpoint(path, model, optimizer, scaler=ddp_train.make_grad_scaler("cpu"))
+    with pytest.raises(ValueError, match="grad scaler options must be among"):
+        ddp_train.make_grad_scaler("cpu", {"scale": 2.0})
+    with pytest.raises(ValueError, match="warmup_steps must be < total_steps"):
+        ddp_train.make_scheduler(optimizer, 4, 4)
+
+
+def test_state_differences_names_what_differs(tmp_path):
+    model = ddp_train.build_model(SPEC, 0)
+    a = checkpoint.save_checkpoint(tmp_path / "a.pt", model, None, 2)
+    with torch.no_grad():
+        model[0].bias[1] += 1.0
+    b = checkpoint.save_checkpoint(tmp_path / "b.pt", model, None, 2)
+    assert checkpoint.state_differences(a, a) == []
+    assert checkpoint.state_differences(a, b) == ["model.0.bias"]
+
+
 def test_checkpoint_is_loadable_with_weights_only(tmp_path):
     model = ddp_train.build_model(SPEC, 0)
     path = checkpoint.save_checkpoint(tmp_path / "c.pt", model, torch.optim.Adam(model.parameters()), 0)
     payload = torch.load(path, weights_only=True)
     assert payload["signature"][0] == ["0.weight", [16, 8]]
+    assert payload["config"] is None and payload["scheduler"] is None and payload["scaler"] is None
     with pytest.raises(ValueError, match="step must be an int >= 0"):
         checkpoint.save_checkpoint(tmp_path / "d.pt", model, None, -1)
     with pytest.raises(FileNotFoundError):

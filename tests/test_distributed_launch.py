@@ -26,9 +26,12 @@ def _data(n=96, d=8, classes=3, seed=0):
 def test_ddp_with_two_gloo_processes_equals_one_process(tmp_path):
     x, y = _data()
     ckpt = tmp_path / "ddp.pt"
+    # With chapter 6's warm-up schedule and a GradScaler, whose states the checkpoint must carry too.
+    schedule = dict(schedule=(2, 6), grad_scaler={"init_scale": 2.0**8, "growth_interval": 2})
     result = launch.run_ddp(x, y, SPEC, nproc=2, steps=6, global_batch=32, lr=1e-2, workdir=tmp_path,
-                            checkpoint=ckpt, save_at=4)
-    reference = ddp_train.train(SPEC, x, y, steps=6, global_batch=32, lr=1e-2, device=torch.device("cpu"))
+                            checkpoint=ckpt, save_at=4, **schedule)
+    reference = ddp_train.train(SPEC, x, y, steps=6, global_batch=32, lr=1e-2, device=torch.device("cpu"),
+                                **schedule)
     assert result["world_size"] == 2 and result["backend"] == "gloo"
     assert len(result["losses"]) == 6
     assert np.max(np.abs(np.subtract(result["losses"], reference))) <= 1e-5
@@ -39,10 +42,12 @@ def test_ddp_with_two_gloo_processes_equals_one_process(tmp_path):
     assert result["command"].startswith("torchrun --nnodes 1 --nproc_per_node 2")
     # The checkpoint rank 0 wrote at step 4 resumes in one process and continues the DDP run.
     resumed = ddp_train.train(SPEC, x, y, steps=6, global_batch=32, lr=1e-2, device=torch.device("cpu"),
-                              resume=ckpt, init_seed=5)
+                              resume=ckpt, init_seed=5, **schedule)
     assert len(resumed) == 2
     assert np.max(np.abs(np.subtract(resumed, result["losses"][4:]))) <= 1e-5
-    assert len(torch.load(ckpt, weights_only=True)["extra"]["rng_per_rank"]) == 2
+    payload = torch.load(ckpt, weights_only=True)
+    assert len(payload["extra"]["rng_per_rank"]) == 2
+    assert payload["scheduler"]["last_epoch"] == 4 and payload["scaler"]["scale"] == 2.0**10
 
 
 def test_run_ddp_bad_input_fails_before_launching_or_reports_stderr():
@@ -75,6 +80,10 @@ def test_tensor_parallel_and_zero1_on_gloo_equal_the_single_process():
     assert torch.allclose(torch.cat([r["w1_grad"] for r in tp], dim=1), ref["w1_grad"], atol=1e-5)
     assert torch.allclose(torch.cat([r["w2_grad"] for r in tp], dim=0), ref["w2_grad"], atol=1e-5)
     adam = sharding.adam_reference(*zero_args)
+    # The gradients travel by reduce-scatter (each rank receives its slice) and the weights by all-gather.
+    n = adam["n_params"]
+    assert [r["reduce_scatter_numel"] for r in zero] == [(n + n % 2, (n + 1) // 2)] * 2
+    assert [r["all_gather_numel"] for r in zero] == [((n + 1) // 2, n + n % 2)] * 2
     for rank in range(2):
         assert torch.allclose(zero[rank]["params"], adam["params"], atol=1e-6)
         np.testing.assert_allclose(zero[rank]["losses"], adam["losses"], atol=1e-6)

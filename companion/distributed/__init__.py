@@ -10,9 +10,11 @@ modules that need a framework import it inside their functions:
 - :mod:`~companion.distributed.launch`: building and running the ``torchrun`` command, and
   spawning small gloo jobs from Python;
 - :mod:`~companion.distributed.accumulation`: gradient accumulation, Eq. (14.5);
-- :mod:`~companion.distributed.checkpoint`: save and resume with a model signature;
+- :mod:`~companion.distributed.checkpoint`: save and resume exactly (optimiser, scheduler, gradient
+  scaler and RNG states), refusing a model of another configuration or signature;
 - :mod:`~companion.distributed.memory`: per-device memory under DDP and ZeRO stages, Eq. (14.6);
-- :mod:`~companion.distributed.sharding`: ZeRO-1 sharded Adam and tensor-parallel linear layers, Eq. (14.7);
+- :mod:`~companion.distributed.sharding`: ZeRO-1 sharded Adam (reduce-scatter, all-gather) and
+  tensor-parallel linear layers, Eq. (14.7);
 - :mod:`~companion.distributed.tf_mirrored`: ``tf.distribute.MirroredStrategy`` on logical CPUs.
 """
 

@@ -1,32 +1,40 @@
 """Checkpoint and resume (book chapter 14): everything a run needs to continue bit for bit.
 
 A checkpoint holds the model's weights, the optimiser's state (Adam's moments
-and step counts), the step reached, the states of the random number
-generators (PyTorch CPU and CUDA, NumPy's global generator, Python's
-``random``) and a **model signature**: the name and shape of every entry of
-the model's ``state_dict``. Resuming from it continues the run exactly: the
-same data order (the batch order is a function of the step, see
+and step counts), the learning-rate scheduler's state (how far along its
+schedule it is), the gradient scaler's state (``torch.amp.GradScaler``: the
+current loss scale and how many good steps it has counted towards growing it),
+the step reached, the states of the random number generators (PyTorch CPU and
+CUDA, NumPy's global generator, Python's ``random``), the model's
+**configuration** (the fields of its ``config`` dataclass, e.g. chapter 10's
+``TransformerConfig``) and a **model signature**: the name and shape of every
+entry of the model's ``state_dict``. Resuming from it continues the run
+exactly: the same data order (the batch order is a function of the step, see
 :func:`companion.distributed.ddp_train.batch_indices`), the same dropout
-masks and the same updates.
+masks, the same learning rates, the same loss scales and the same updates.
 
 The file is written with ``torch.save`` and read with
 ``torch.load(weights_only=True)``, which refuses anything but tensors and
 plain Python containers, so loading a checkpoint cannot run code. Every value
 stored here is of that kind (the NumPy generator state is converted to a
-tensor). Before a single weight is copied, the stored signature is compared
-with the model's; a checkpoint from a different model raises
-:class:`CheckpointMismatchError` naming the first differences.
+tensor). Before a single weight is copied, the stored configuration and
+signature are compared with the model's; a checkpoint from a different model
+raises :class:`CheckpointMismatchError` naming the fields or tensors that
+differ. The configuration catches what the signature cannot: two models whose
+tensors have the same names and shapes but that compute different functions
+(a causal and a bidirectional encoder, say).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 from pathlib import Path
 
 import numpy as np
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: adds the model configuration, scheduler and gradient-scaler states
 
 
 class CheckpointMismatchError(ValueError):
@@ -42,6 +50,47 @@ def model_signature(model) -> list[tuple[str, tuple[int, ...]]]:
     """``[(name, shape), ...]`` for every entry of the (unwrapped) model's ``state_dict``, in order."""
     state = unwrap(model).state_dict()
     return [(name, tuple(int(d) for d in tensor.shape)) for name, tensor in state.items()]
+
+
+_PLAIN = (bool, int, float, str, type(None))
+
+
+def model_config(model) -> dict | None:
+    """The (unwrapped) model's configuration as a plain dict, or None when it has none.
+
+    A model with a ``config`` attribute that is a dataclass (chapter 10's
+    ``TransformerConfig``) or a dict of plain values gives its fields; other
+    models (a bare ``nn.Sequential``) give None and are checked by their
+    signature alone.
+
+    Raises:
+        TypeError: a configuration field is not a plain value (bool, int,
+            float, str or None), which ``torch.load(weights_only=True)`` could
+            not read back.
+    """
+    config = getattr(unwrap(model), "config", None)
+    if dataclasses.is_dataclass(config) and not isinstance(config, type):
+        config = dataclasses.asdict(config)
+    if not isinstance(config, dict):
+        return None
+    for key, value in config.items():
+        if not isinstance(key, str) or not isinstance(value, _PLAIN):
+            raise TypeError(f"model config field {key!r} must be a plain value (bool, int, float, str or None) "
+                            f"to be stored in a checkpoint; got {type(value).__name__}")
+    return dict(config)
+
+
+def describe_config_mismatch(expected: dict, got: dict) -> str:
+    """The fields of two configurations that differ, as text (empty string when they agree)."""
+    lines = []
+    for key in sorted(set(expected) | set(got)):
+        if key not in got:
+            lines.append(f"{key} is missing in the checkpoint, {expected[key]!r} in the model")
+        elif key not in expected:
+            lines.append(f"{key} is {got[key]!r} in the checkpoint, unknown to the model")
+        elif got[key] != expected[key] or type(got[key]) is not type(expected[key]):
+            lines.append(f"{key} is {got[key]!r} in the checkpoint, {expected[key]!r} in the model")
+    return "; ".join(lines)
 
 
 def describe_mismatch(expected, got, limit: int = 3) -> str:
@@ -93,9 +142,12 @@ def set_rng_state(state: dict) -> None:
     random.setstate((version, tuple(internal), gauss))
 
 
-def save_checkpoint(path, model, optimizer, step, *, extra: dict | None = None) -> Path:
-    """Write model, optimiser, step, RNG states and the model signature to ``path``.
+def save_checkpoint(path, model, optimizer, step, *, scheduler=None, scaler=None,
+                    extra: dict | None = None) -> Path:
+    """Write model, optimiser, scheduler, gradient scaler, step, RNG states, configuration and signature.
 
+    ``scheduler`` is a ``torch.optim.lr_scheduler`` object and ``scaler`` a
+    ``torch.amp.GradScaler``; either may be None (nothing is stored for it).
     The file is written to a temporary name and then renamed, so a crash while
     saving never leaves a half-written checkpoint under ``path``. ``extra`` may
     hold more tensors or plain Python values (e.g. the losses so far).
@@ -112,9 +164,12 @@ def save_checkpoint(path, model, optimizer, step, *, extra: dict | None = None) 
     payload = {
         "format_version": FORMAT_VERSION,
         "step": step,
+        "config": model_config(model),
         "signature": [[name, list(shape)] for name, shape in model_signature(model)],
         "model": unwrap(model).state_dict(),
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
+        "scheduler": scheduler.state_dict() if scheduler is not None else None,
+        "scaler": scaler.state_dict() if scaler is not None else None,
         "rng": rng_state(),
         "extra": extra or {},
     }
@@ -138,30 +193,104 @@ def read_checkpoint(path) -> dict:
     return payload
 
 
-def load_checkpoint(path, model, optimizer=None, *, restore_rng: bool = True) -> dict:
-    """Restore a checkpoint into ``model`` (and ``optimizer``); returns ``{"step", "extra"}``.
+def check_compatible(path, model) -> dict:
+    """Read the checkpoint at ``path`` and check that it was saved from a model like ``model``; return it.
+
+    Compares the stored configuration with the model's (when both have one)
+    and then the signature (names and shapes of all state entries).
 
     Raises:
-        CheckpointMismatchError: the stored model signature differs from the
-            model's (the message names the parameters whose shapes differ and
-            those missing on either side), or an optimiser state is requested
-            from a checkpoint saved without one.
+        CheckpointMismatchError: the configurations differ (the message names
+            every differing field, as stored and as in the model) or the
+            signatures differ (it names the tensors whose shapes differ and
+            those missing on either side).
         FileNotFoundError: no file at ``path``.
     """
     payload = read_checkpoint(path)
-    stored = [(name, tuple(shape)) for name, shape in payload["signature"]]
+    name = Path(path).name
+    stored_config, config = payload.get("config"), model_config(model)
+    if stored_config is not None and config is not None and stored_config != config:
+        raise CheckpointMismatchError(
+            f"checkpoint {name} was saved from a model with a different configuration: "
+            f"{describe_config_mismatch(config, stored_config)}")
+    stored = [(entry, tuple(shape)) for entry, shape in payload["signature"]]
     expected = model_signature(model)
     if stored != expected:
         detail = describe_mismatch(expected, stored) or "the entries are in a different order"
         raise CheckpointMismatchError(
-            f"checkpoint {Path(path).name} was saved from a different model: expected the model's "
+            f"checkpoint {name} was saved from a different model: expected the model's "
             f"{len(expected)} state entries, got {len(stored)} in the checkpoint; {detail}"
         )
+    return payload
+
+
+def load_checkpoint(path, model, optimizer=None, *, scheduler=None, scaler=None,
+                    restore_rng: bool = True) -> dict:
+    """Restore a checkpoint into ``model`` (and optimiser, scheduler, scaler); returns ``{"step", "extra"}``.
+
+    Nothing is copied until the configuration and the signature have been
+    checked (:func:`check_compatible`), so a refused checkpoint leaves the model
+    as it was. A state that is not asked for (``scheduler=None``, say) is not
+    restored, even when the checkpoint holds it.
+
+    Raises:
+        CheckpointMismatchError: the checkpoint was saved from a model with a
+            different configuration or signature, or an optimiser, scheduler or
+            scaler state is requested from a checkpoint saved without one.
+        FileNotFoundError: no file at ``path``.
+    """
+    payload = check_compatible(path, model)
+    name = Path(path).name
+    for key, what, target in (("optimizer", "optimiser", optimizer), ("scheduler", "scheduler", scheduler),
+                              ("scaler", "gradient scaler", scaler)):
+        if target is not None and payload.get(key) is None:
+            raise CheckpointMismatchError(f"checkpoint {name} holds no {what} state; got None")
     unwrap(model).load_state_dict(payload["model"])
     if optimizer is not None:
-        if payload["optimizer"] is None:
-            raise CheckpointMismatchError(f"checkpoint {Path(path).name} holds no optimiser state; got None")
         optimizer.load_state_dict(payload["optimizer"])
+    if scheduler is not None:
+        scheduler.load_state_dict(payload["scheduler"])
+    if scaler is not None:
+        scaler.load_state_dict(payload["scaler"])
     if restore_rng:
         set_rng_state(payload["rng"])
     return {"step": payload["step"], "extra": payload["extra"]}
+
+
+def _differences(a, b, where: str, found: list) -> None:
+    import torch
+
+    if torch.is_tensor(a) or torch.is_tensor(b):
+        same = (torch.is_tensor(a) and torch.is_tensor(b) and a.dtype == b.dtype and a.shape == b.shape
+                and torch.equal(a, b))
+        if not same:
+            found.append(where)
+    elif isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b), key=str):
+            if key not in a or key not in b:
+                found.append(f"{where}.{key}")
+            else:
+                _differences(a[key], b[key], f"{where}.{key}", found)
+    elif isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        if len(a) != len(b):
+            found.append(where)
+        else:
+            for i, (x, y) in enumerate(zip(a, b)):
+                _differences(x, y, f"{where}[{i}]", found)
+    elif type(a) is not type(b) or a != b:
+        found.append(where)
+
+
+def state_differences(path_a, path_b, *,
+                      parts=("model", "optimizer", "scheduler", "scaler", "rng", "step")) -> list[str]:
+    """Where two checkpoints differ: entries such as ``"optimizer.state.3.exp_avg"``; empty when equal.
+
+    Tensors are compared exactly (same dtype, shape and every bit of value
+    equality), so two runs that agree here are the same run. ``parts`` selects
+    the top-level entries to compare.
+    """
+    a, b = read_checkpoint(path_a), read_checkpoint(path_b)
+    found: list[str] = []
+    for part in parts:
+        _differences(a.get(part), b.get(part), part, found)
+    return found

@@ -28,9 +28,14 @@ variables. Each worker
    averaged gradient, so every rank takes the same step), and all-reduces the
    shard losses so that rank 0 can log the mean loss of the global batch.
 
-Rank 0 writes the per-step losses to ``--out`` as JSON. ``--save-at`` and
-``--checkpoint`` write a checkpoint (:mod:`companion.distributed.checkpoint`,
-with every rank's RNG state) after that many steps; ``--resume`` continues
+Rank 0 writes the per-step losses to ``--out`` as JSON. ``--schedule W T``
+adds chapter 6's learning-rate schedule, Eq. (6.8): W warm-up steps, then a
+cosine decay that ends at step T (the planned length of the run, which an
+interrupted and resumed run shares), and
+``--grad-scaler`` a ``torch.amp.GradScaler`` (loss scaling, chapter 13).
+``--save-at`` and ``--checkpoint`` write a checkpoint
+(:mod:`companion.distributed.checkpoint`, with every rank's RNG state and the
+scheduler's and scaler's states) after that many steps; ``--resume`` continues
 from one.
 
 The same loop runs in a single process (:func:`train`, ``world_size=1``), so
@@ -159,6 +164,44 @@ def make_optimizer(name: str, parameters, lr: float):
     return cls(parameters, lr=lr)
 
 
+def make_scheduler(optimizer, warmup_steps: int, total_steps: int):
+    """``LambdaLR`` following chapter 6's warm-up and cosine decay, Eq. (6.8), from the optimiser's rate.
+
+    Call ``.step()`` after every optimiser step; step t then trains at
+    ``lr * warmup_cosine(t, 1, warmup_steps, total_steps)``.
+    """
+    import torch
+
+    from companion.optim.schedules import warmup_cosine
+
+    warmup_steps = check_positive_int(warmup_steps, "warmup_steps")
+    total_steps = check_positive_int(total_steps, "total_steps")
+    warmup_cosine(0, 1.0, warmup_steps, total_steps)  # the schedule's own checks (warmup < total)
+    return torch.optim.lr_scheduler.LambdaLR(optimizer,
+                                             lambda step: warmup_cosine(step, 1.0, warmup_steps, total_steps))
+
+
+def _schedule(schedule) -> tuple[int, int]:
+    if not isinstance(schedule, (tuple, list)) or len(schedule) != 2:
+        raise ValueError(f"schedule must be a pair (warmup_steps, total_steps); got {schedule!r}")
+    return int(schedule[0]), int(schedule[1])
+
+
+def make_grad_scaler(device, options: dict | None = None):
+    """``torch.amp.GradScaler`` for ``device``'s type, with ``options`` (init_scale, growth_interval, ...)."""
+    import torch
+
+    options = {} if options is None else options
+    if not isinstance(options, dict):
+        raise TypeError(f"grad scaler options must be a dict such as {{'init_scale': 256.0}}; "
+                        f"got {type(options).__name__}")
+    allowed = {"init_scale", "growth_factor", "backoff_factor", "growth_interval"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise ValueError(f"grad scaler options must be among {sorted(allowed)}; got {unknown}")
+    return torch.amp.GradScaler(torch.device(device).type, **options)
+
+
 def parameter_checksum(model) -> float:
     """Sum of all parameter entries (float64): equal on every rank exactly when the weights agree."""
     return float(sum(p.detach().double().sum() for p in model.parameters()))
@@ -168,15 +211,19 @@ def parameter_checksum(model) -> float:
 
 
 def train_steps(model, optimizer, x, y, *, steps, global_batch, seed, start_step=0, rank=0, world_size=1,
-                device=None, checkpoint_path=None, save_at=None, model_for_checkpoint=None) -> list[float]:
+                device=None, checkpoint_path=None, save_at=None, model_for_checkpoint=None, scheduler=None,
+                scaler=None) -> list[float]:
     """Run optimiser steps ``start_step .. steps - 1``; returns the mean loss of each global batch.
 
     On rank ``rank`` of ``world_size``, each step uses that rank's shard of the
     global batch, Eq. (14.2). With ``world_size > 1`` the model must be a
     ``DistributedDataParallel`` module (which averages the gradients, Eq. (14.3))
-    and the shard losses are all-reduced into the global mean loss. When
-    ``save_at`` is reached, a checkpoint is written to ``checkpoint_path`` by
-    rank 0, holding every rank's RNG state.
+    and the shard losses are all-reduced into the global mean loss. A
+    ``scaler`` (``torch.amp.GradScaler``) scales the loss before the backward
+    pass and unscales the gradients (skipping the step if they overflowed); a
+    ``scheduler`` is stepped after every optimiser step. When ``save_at`` is
+    reached, a checkpoint is written to ``checkpoint_path`` by rank 0, holding
+    every rank's RNG state and the scheduler's and scaler's states.
     """
     import torch
     import torch.nn.functional as F
@@ -201,8 +248,15 @@ def train_steps(model, optimizer, x, y, *, steps, global_batch, seed, start_step
         yb = torch.as_tensor(y[idx]).to(device)
         optimizer.zero_grad(set_to_none=True)
         loss = F.cross_entropy(model(xb), yb)
-        loss.backward()  # under DDP: bucketed all-reduce of the gradients, overlapped with backward
-        optimizer.step()
+        if scaler is None:
+            loss.backward()  # under DDP: bucketed all-reduce of the gradients, overlapped with backward
+            optimizer.step()
+        else:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)  # unscales; skips the step when a gradient is inf or NaN
+            scaler.update()
+        if scheduler is not None:
+            scheduler.step()
         logged = loss.detach()
         if distributed:
             logged = logged.clone()
@@ -217,16 +271,17 @@ def train_steps(model, optimizer, x, y, *, steps, global_batch, seed, start_step
                 states = [rng_state()]
             if rank == 0:
                 save_checkpoint(checkpoint_path, model_for_checkpoint or model, optimizer, step + 1,
+                                scheduler=scheduler, scaler=scaler,
                                 extra={"rng_per_rank": states, "world_size": world_size})
             if distributed:
                 dist.barrier()
     return losses
 
 
-def _resume(path, model, optimizer, rank: int) -> int:
+def _resume(path, model, optimizer, rank: int, scheduler=None, scaler=None) -> int:
     from companion.distributed.checkpoint import load_checkpoint, set_rng_state
 
-    info = load_checkpoint(path, model, optimizer, restore_rng=False)
+    info = load_checkpoint(path, model, optimizer, scheduler=scheduler, scaler=scaler, restore_rng=False)
     states = info["extra"].get("rng_per_rank", [])
     if rank < len(states):
         set_rng_state(states[rank])
@@ -234,15 +289,21 @@ def _resume(path, model, optimizer, rank: int) -> int:
 
 
 def train(spec, x, y, *, steps, global_batch, lr, seed=0, optimizer="adam", device=None,
-          checkpoint_path=None, save_at=None, resume=None, init_seed=None) -> list[float]:
+          checkpoint_path=None, save_at=None, resume=None, init_seed=None, schedule=None,
+          grad_scaler=None) -> list[float]:
     """The single-process run: the same loop as one DDP rank with ``world_size=1``.
 
     Seeds the generators with ``companion.set_seed(seed)`` (NumPy and PyTorch,
     as a rank-0 worker does), builds the model from ``spec`` with
     ``init_seed`` (default ``seed``), and trains ``steps`` steps with global
-    batches of ``global_batch``. ``resume`` continues from a checkpoint
-    (weights, optimiser, step and RNG state); ``save_at`` / ``checkpoint_path``
-    write one. Returns the losses of the steps it ran.
+    batches of ``global_batch``. ``schedule=(warmup_steps, total_steps)`` adds
+    the warm-up and cosine schedule (:func:`make_scheduler`), planned over
+    ``total_steps`` whatever ``steps`` is, so that a run stopped early follows
+    the same rates as the whole run; ``grad_scaler``
+    (a dict of ``GradScaler`` options, ``{}`` for the defaults) adds loss scaling.
+    ``resume`` continues from a checkpoint (weights, optimiser, scheduler,
+    scaler, step and RNG state); ``save_at`` / ``checkpoint_path`` write one.
+    Returns the losses of the steps it ran.
     """
     from companion.device import get_device
     from companion.seed import set_seed
@@ -251,9 +312,12 @@ def train(spec, x, y, *, steps, global_batch, lr, seed=0, optimizer="adam", devi
     set_seed(seed, frameworks=("numpy", "torch"))
     model = build_model(spec, seed if init_seed is None else init_seed).to(device)
     opt = make_optimizer(optimizer, model.parameters(), lr)
-    start = _resume(resume, model, opt, 0) if resume is not None else 0
+    scheduler = make_scheduler(opt, *_schedule(schedule)) if schedule is not None else None
+    scaler = make_grad_scaler(device, grad_scaler) if grad_scaler is not None else None
+    start = _resume(resume, model, opt, 0, scheduler, scaler) if resume is not None else 0
     return train_steps(model, opt, x, y, steps=steps, global_batch=global_batch, seed=seed, start_step=start,
-                       device=device, checkpoint_path=checkpoint_path, save_at=save_at)
+                       device=device, checkpoint_path=checkpoint_path, save_at=save_at, scheduler=scheduler,
+                       scaler=scaler)
 
 
 # --- the torchrun entry point ------------------------------------------------------
@@ -311,6 +375,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--checkpoint", default=None, help="checkpoint file to write at --save-at")
     parser.add_argument("--save-at", type=int, default=None)
     parser.add_argument("--resume", default=None, help="checkpoint file to resume from")
+    parser.add_argument("--schedule", type=int, nargs=2, default=None, metavar=("WARMUP", "TOTAL"),
+                        help="warm-up and cosine learning-rate schedule ending at step TOTAL (Eq. 6.8)")
+    parser.add_argument("--grad-scaler", default=None,
+                        help="GradScaler options as JSON text, e.g. '{\"init_scale\": 256}' ('{}': defaults)")
     return parser.parse_args(argv)
 
 
@@ -337,11 +405,14 @@ def main(argv=None) -> int:
         ddp = DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda" else None)
         after = parameter_checksum(model)  # the constructor broadcast rank 0's weights
         optimizer = make_optimizer(args.optimizer, ddp.parameters(), args.lr)
-        start = _resume(args.resume, model, optimizer, rank) if args.resume else 0
+        scheduler = make_scheduler(optimizer, *args.schedule) if args.schedule else None
+        scaler = make_grad_scaler(device, json.loads(args.grad_scaler)) if args.grad_scaler is not None else None
+        start = _resume(args.resume, model, optimizer, rank, scheduler, scaler) if args.resume else 0
         began = time.perf_counter()
         losses = train_steps(ddp, optimizer, x, y, steps=args.steps, global_batch=args.global_batch, seed=args.seed,
                              start_step=start, rank=rank, world_size=world_size, device=device,
-                             checkpoint_path=args.checkpoint, save_at=args.save_at, model_for_checkpoint=model)
+                             checkpoint_path=args.checkpoint, save_at=args.save_at, model_for_checkpoint=model,
+                             scheduler=scheduler, scaler=scaler)
         seconds = time.perf_counter() - began
         checksums = [None] * world_size
         dist.all_gather_object(checksums, (before, after, parameter_checksum(model)))

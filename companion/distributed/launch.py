@@ -97,12 +97,14 @@ def run_command(command, *, timeout: float = 300, env=None) -> subprocess.Comple
 
 def run_ddp(x, y, model_spec, *, nproc=2, steps, global_batch, lr=1e-3, seed=0, optimizer="adam",
             workdir=None, checkpoint=None, save_at=None, resume=None, timeout: float = 300,
-            backend: str = "auto") -> dict:
+            backend: str = "auto", schedule=None, grad_scaler=None) -> dict:
     """Train ``model_spec`` on ``(x, y)`` with DDP on ``nproc`` processes via torchrun; return rank 0's result.
 
     The result is the JSON written by :func:`companion.distributed.ddp_train.main`
     (``losses``, ``world_size``, ``backend``, parameter checksums per rank, ...),
     plus ``"command"``: the torchrun line that ran (work folder shown as ``$WORK``).
+    ``schedule`` (warm-up and total steps) and ``grad_scaler`` (a dict of ``GradScaler`` options) are
+    those of :func:`companion.distributed.ddp_train.train`.
 
     Raises ValueError before launching anything when ``global_batch`` does not
     split evenly over ``nproc``, and :class:`DistributedLaunchError` (with the
@@ -131,6 +133,10 @@ def run_ddp(x, y, model_spec, *, nproc=2, steps, global_batch, lr=1e-3, seed=0, 
         args += ["--save-at", save_at]
     if resume is not None:
         args += ["--resume", resume]
+    if schedule is not None:
+        args += ["--schedule", *schedule]
+    if grad_scaler is not None:
+        args += ["--grad-scaler", json.dumps(grad_scaler)]
     command = torchrun_command(nproc, args)
     run_command(command, timeout=timeout)
     if not out_path.is_file():

@@ -13,10 +13,18 @@ In the backward pass the same holds in reverse: the gradient with respect to
 
 **ZeRO-1 optimiser-state sharding.** Every rank keeps all the weights but
 only 1/N of Adam's state: the flattened parameter vector is cut into N equal
-slices, each rank averages the gradients (all-reduce; NCCL implementations use
-a reduce-scatter, which moves half the data), updates *its* slice with Adam,
-and an all-gather rebuilds the full weight vector on every rank. Adam is
-element-wise, so the result equals unsharded Adam on the full batch.
+slices (the last padded with zeros). Each step, a **reduce-scatter** of the
+gradients leaves on each rank the sum over ranks of *its* slice only, which it
+divides by N (the mean of Eq. (14.3)); the rank updates its slice with Adam,
+and an **all-gather** of the updated slices rebuilds the full weight vector on
+every rank. A ring all-reduce is exactly a reduce-scatter followed by an
+all-gather, so ZeRO-1 sends the same volume as DDP's all-reduce: per step, each
+rank sends and receives (N - 1)/N of the gradient in the reduce-scatter and of
+the weights in the all-gather. That holds for a backend with a real
+reduce-scatter (NCCL's ring); PyTorch's gloo backend implements
+``reduce_scatter`` as one all-reduce per slice, so on CPU processes the
+gradients cost a full all-reduce. Adam is element-wise, so the result equals
+unsharded Adam on the full batch.
 """
 
 from __future__ import annotations
@@ -134,11 +142,14 @@ def zero1_adam_worker(rank, world_size, spec, x, y, steps, global_batch, lr, see
     """One rank of data-parallel training with ZeRO-1 sharded Adam.
 
     Every rank builds the same model (seed ``seed``), reads its shard of each
-    global batch (:func:`companion.distributed.ddp_train.batch_indices`),
-    averages the gradients over ranks, runs ``torch.optim.Adam`` on its slice
-    of the flat parameter vector only, and all-gathers the updated slices.
-    Returns the global-batch losses, the final flat parameters, and how many
-    optimiser-state numbers this rank holds.
+    global batch (:func:`companion.distributed.ddp_train.batch_indices`) and
+    back-propagates it. A reduce-scatter of the flat gradient gives the rank the
+    sum of its slice over all ranks (divided by N: the mean of Eq. (14.3));
+    ``torch.optim.Adam`` updates that slice only, and an all-gather of the
+    updated slices rebuilds the full parameter vector on every rank.
+    Returns the global-batch losses, the final flat parameters, how many
+    optimiser-state numbers this rank holds, and how many numbers each
+    collective of one step handled on this rank (its input and output sizes).
     """
     import torch
     import torch.distributed as dist
@@ -152,6 +163,7 @@ def zero1_adam_worker(rank, world_size, spec, x, y, steps, global_batch, lr, see
     n = sum(p.numel() for p in params)
     lo, hi = flat_shard_bounds(n, world_size, rank)
     slice_len = math.ceil(n / world_size)
+    padded = slice_len * world_size
     shard = torch.nn.Parameter(parameters_to_vector(params).detach()[lo:hi].clone())
     optimizer = torch.optim.Adam([shard], lr=lr)
     b_lo, b_hi = shard_bounds(global_batch, world_size, rank)
@@ -161,10 +173,11 @@ def zero1_adam_worker(rank, world_size, spec, x, y, steps, global_batch, lr, see
         model.zero_grad(set_to_none=True)
         loss = F.cross_entropy(model(torch.as_tensor(x[idx])), torch.as_tensor(y[idx]))
         loss.backward()
-        grad = parameters_to_vector([p.grad for p in params])
-        dist.all_reduce(grad)  # sum over ranks ...
-        grad /= world_size  # ... and the mean of Eq. (14.3)
-        shard.grad = grad[lo:hi].clone()
+        grad = torch.zeros(padded)
+        grad[:n] = parameters_to_vector([p.grad for p in params])
+        my_grad = torch.empty(slice_len)
+        dist.reduce_scatter(my_grad, list(grad.split(slice_len)))  # this rank's slice, summed over ranks ...
+        shard.grad = my_grad[: hi - lo] / world_size  # ... and the mean of Eq. (14.3)
         optimizer.step()  # Adam on this rank's slice only: 1/N of the moments
         mine = torch.zeros(slice_len)
         mine[: hi - lo] = shard.detach()
@@ -177,7 +190,7 @@ def zero1_adam_worker(rank, world_size, spec, x, y, steps, global_batch, lr, see
     state_numel = sum(t.numel() for s in optimizer.state.values() for t in s.values()
                       if torch.is_tensor(t) and t.dim() > 0)
     return {"losses": losses, "params": parameters_to_vector(params).detach(), "state_numel": state_numel,
-            "n_params": n}
+            "n_params": n, "reduce_scatter_numel": (padded, slice_len), "all_gather_numel": (slice_len, padded)}
 
 
 def adam_reference(spec, x, y, steps, global_batch, lr, seed) -> dict:
