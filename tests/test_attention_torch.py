@@ -291,5 +291,9 @@ def test_benchmark_script_quick_prints_a_table(capsys):
              "written_out_peak_mib": None, "sdpa_peak_mib": 0.25, "memory_method": "not measured",
              "max_abs_diff": 1e-7}]
     table = script.markdown({"cpu": "test"}, rows, "cmd")
-    assert "| 8 | 2.00 | 1.00 | 2.0 | 0.5 | n/a | 0.2 | 1.0e-07 |" in table
+    assert "| 8 | 2.00 | 1.00 | 2.0 | 0.5 | n/a | 0.2 | < 1e-6 |" in table   # agreement shown as a bound
+    rows[0]["spread"] = {"written_out_ms": [1.5, 2.5]}
+    rows[0]["max_abs_diff"] = 3e-6
+    table = script.markdown({"cpu": "test"}, rows, "cmd")
+    assert "| 8 | 2.00 [1.50–2.50] | 1.00 | 2.0 | 0.5 | n/a | 0.2 | 3.0e-06 |" in table
     assert "- cpu: test" in table
