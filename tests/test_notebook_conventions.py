@@ -159,7 +159,11 @@ def exercise_solution_counts(cells) -> list[tuple[str, int]]:
 
 # Breaches that are known and still open, by (check, chapter): each is a strict
 # xfail, so the suite fails as soon as one is fixed and the entry must go.
-KNOWN_OPEN: dict[tuple[str, str], str] = {}
+KNOWN_OPEN: dict[tuple[str, str], str] = {
+    ("noise", "ch08_recurrent_networks"): "issue 10: the LSTM agreement cells still print rounding noise",
+    ("noise", "ch10_transformer"): "issue 10: the equivariance cell still prints rounding noise",
+    ("noise", "ch11_pretraining_finetuning"): "issue 10: the feature-agreement cell still prints rounding noise",
+}
 
 
 def _notebooks(check: str):
