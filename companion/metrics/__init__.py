@@ -8,6 +8,12 @@ Each module holds one concept:
   forms), precision-recall curve, average precision;
 - :mod:`companion.metrics.calibration`: reliability-diagram bins, calibration
   curve, expected calibration error;
+- :mod:`companion.metrics.scoring`: the proper scoring rules, Brier score and
+  log-loss;
+- :mod:`companion.metrics.intervals`: Wilson and Clopper-Pearson intervals for
+  an accuracy measured on n test examples;
+- :mod:`companion.metrics.significance`: McNemar's test, seed summaries and the
+  sign test, for comparing two models;
 - :mod:`companion.metrics.cross_validation`: stratified k-fold splits and
   cross-validated scores;
 - :mod:`companion.metrics.labels`: the input checks they share.
@@ -34,6 +40,7 @@ from companion.metrics.classification import (
     recall,
 )
 from companion.metrics.cross_validation import cross_val_score, fold_spread, stratified_kfold
+from companion.metrics.intervals import Interval, accuracy_interval, clopper_pearson_interval, wilson_interval
 from companion.metrics.ranking import (
     average_precision,
     midranks,
@@ -43,19 +50,27 @@ from companion.metrics.ranking import (
     threshold_counts,
     trapezoid_area,
 )
+from companion.metrics.scoring import brier_score, log_loss
+from companion.metrics.significance import mcnemar, seed_summary, sign_test
 
 __all__ = [
     "PRF",
+    "Interval",
     "ReliabilityBins",
     "accuracy",
+    "accuracy_interval",
     "average_precision",
+    "brier_score",
     "calibration_curve",
+    "clopper_pearson_interval",
     "confusion_matrix",
     "cross_val_score",
     "expected_calibration_error",
     "f1_score",
     "fold_spread",
+    "log_loss",
     "majority_class",
+    "mcnemar",
     "midranks",
     "per_class_counts",
     "precision",
@@ -65,7 +80,10 @@ __all__ = [
     "reliability_bins",
     "roc_auc",
     "roc_curve",
+    "seed_summary",
+    "sign_test",
     "stratified_kfold",
     "threshold_counts",
     "trapezoid_area",
+    "wilson_interval",
 ]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from companion.checks import check_positive_int
-from companion.metrics.labels import as_labels, as_probabilities, binary_targets, check_same_length
+from companion.metrics.labels import as_probabilities, binary_targets, check_same_length, class_probabilities
 
 STRATEGIES = ("uniform", "quantile")
 
@@ -43,19 +43,7 @@ def _confidence_and_hits(y_true, y_prob, pos_label):
         hits = binary_targets(y_true, pos_label)
         check_same_length(hits, y_prob, "y_true", "y_prob")
         return y_prob, hits.astype(np.float64)
-    y_true = as_labels(y_true, "y_true")
-    check_same_length(y_true, y_prob, "y_true", "y_prob")
-    n_classes = y_prob.shape[1]
-    if y_true.dtype.kind == "U" or y_true.min() < 0 or y_true.max() >= n_classes:
-        raise ValueError(
-            f"with 2-d y_prob of {n_classes} columns, y_true must hold class indices 0..{n_classes - 1}; "
-            f"got labels {np.unique(y_true)[:10].tolist()}"
-        )
-    row_sums = y_prob.sum(axis=1)
-    if not np.allclose(row_sums, 1.0, atol=1e-6):
-        raise ValueError(
-            f"rows of a 2-d y_prob must sum to 1; got row sums from {row_sums.min():.6g} to {row_sums.max():.6g}"
-        )
+    y_true = class_probabilities(y_true, y_prob)
     return y_prob.max(axis=1), (y_prob.argmax(axis=1) == y_true).astype(np.float64)
 
 

@@ -1,4 +1,4 @@
-"""Stratified k-fold cross-validation (book chapter 5, Eq. (5.14)).
+"""Stratified k-fold cross-validation (book chapter 5, Eq. (5.18)).
 
 ``stratified_kfold`` splits the sample indices into k test folds whose sizes
 differ by at most one and in which every class appears in (nearly) its overall
@@ -66,7 +66,7 @@ def stratified_kfold(y, k: int = 5, shuffle: bool = True, seed: int = 0):
 
 
 def cross_val_score(model_factory, X, y, k: int = 5, scoring=accuracy, method: str = "predict", shuffle=True, seed=0):
-    """Score a model on each of k stratified folds, Eq. (5.14).
+    """Score a model on each of k stratified folds, Eq. (5.18).
 
     For each split a fresh model ``model_factory()`` is fitted on the training
     part and scored on the held-out fold with ``scoring(y_test, output)``.

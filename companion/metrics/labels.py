@@ -126,3 +126,25 @@ def binary_targets(y_true, pos_label=1) -> np.ndarray:
     if len(present) == 2 and pos_label not in present.tolist():
         raise ValueError(f"pos_label={pos_label!r} is not one of the classes in y_true, {present.tolist()}")
     return y_true == pos_label
+
+
+def class_probabilities(y_true, y_prob: np.ndarray) -> np.ndarray:
+    """Check ``y_true`` against an (n, K) probability matrix; return it as class indices.
+
+    ``y_true`` must hold indices 0..K-1, one per row of ``y_prob``, and every row
+    of ``y_prob`` must sum to 1 (to 1e-6).
+    """
+    y_true = as_labels(y_true, "y_true")
+    check_same_length(y_true, y_prob, "y_true", "y_prob")
+    n_classes = y_prob.shape[1]
+    if y_true.dtype.kind == "U" or y_true.min() < 0 or y_true.max() >= n_classes:
+        raise ValueError(
+            f"with 2-d y_prob of {n_classes} columns, y_true must hold class indices 0..{n_classes - 1}; "
+            f"got labels {np.unique(y_true)[:10].tolist()}"
+        )
+    row_sums = y_prob.sum(axis=1)
+    if not np.allclose(row_sums, 1.0, atol=1e-6):
+        raise ValueError(
+            f"rows of a 2-d y_prob must sum to 1; got row sums from {row_sums.min():.6g} to {row_sums.max():.6g}"
+        )
+    return y_true

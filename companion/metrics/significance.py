@@ -3,10 +3,10 @@
 Two tools, one for each way a comparison is run:
 
 - the same test set scored by two classifiers: McNemar's exact test on the
-  examples where they disagree, Eq. (5.12);
+  examples where they disagree, Eq. (5.22);
 - the same experiment repeated over seeds: every seed's value, the mean and the
   sample standard deviation, and the exact sign test on paired differences,
-  Eq. (5.13).
+  Eq. (5.23).
 
 Both return plain numbers; a chapter prints them next to its claim and says
 how strong the evidence is.
@@ -41,7 +41,7 @@ class McNemar:
 
 
 def mcnemar(y_true, pred_a, pred_b) -> McNemar:
-    """McNemar's exact test of two classifiers on the same examples, Eq. (5.12).
+    """McNemar's exact test of two classifiers on the same examples, Eq. (5.22).
 
     Only the examples where exactly one of the two is right carry evidence. Under
     the null hypothesis that both have the same accuracy, each such example is
@@ -96,7 +96,7 @@ class SignTest:
 
 
 def sign_test(a, b) -> SignTest:
-    """Exact two-sided sign test on paired values ``a[i]``, ``b[i]`` (seed i), Eq. (5.13).
+    """Exact two-sided sign test on paired values ``a[i]``, ``b[i]`` (seed i), Eq. (5.23).
 
     Ties carry no evidence and are dropped. With 5 seeds the smallest possible
     p-value is 2/32 = 0.0625: five seeds all going one way are suggestive, not
