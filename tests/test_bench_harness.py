@@ -115,3 +115,23 @@ def test_transformer_benchmark_bad_profile():
         transformer_benchmark({"d_model": 64})
     with pytest.raises(ValueError, match="dtype must be"):
         transformer_benchmark(CPU_QUICK[0], device="cpu", dtype="fp16")
+
+
+def test_gpu_profiles_fit_an_80_gb_h100_by_the_chapter_13_estimate():
+    # Weights, gradients, Adam state (Eq. 13.7) and bf16 activations with the LM head (Eq. 13.10):
+    # the profile must leave at least a third of the card for the transient copies of the logits
+    # and the allocator, or the H100 run would end in an out-of-memory row.
+    from companion.bench.transformer import GPU_FULL, GPU_QUICK
+    from companion.models.config import TransformerConfig, parameter_count
+    from companion.scaling.memory import activation_bytes, training_state_bytes
+
+    sizes = {}
+    for profile in GPU_FULL + GPU_QUICK:
+        config = TransformerConfig(vocab_size=profile.vocab_size, max_len=profile.seq_len, d_model=profile.d_model,
+                                   num_heads=profile.num_heads, num_layers=profile.num_layers, dropout=0.0)
+        sizes[profile.name] = parameter_count(config)
+        state = training_state_bytes(sizes[profile.name], "adam", "fp32")["total"]
+        activations = activation_bytes(profile.num_layers, profile.seq_len, profile.batch, profile.d_model,
+                                       profile.num_heads, vocab_size=profile.vocab_size, attention="fused")
+        assert state + activations < 80e9 * 2 / 3, (profile.name, (state + activations) / 1e9)
+    assert 0.85e9 < sizes["gpu-fill"] < 0.9e9  # the size the comment and chapter 13 quote
