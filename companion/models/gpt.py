@@ -16,9 +16,14 @@ gives the count in closed form, and equals the number of unique parameters.
 Causality: every block attends with ``is_causal=True``, so the logits at
 position t depend on ids 1..t only; changing a later id cannot change them.
 
-Initialisation (GPT-2's): every linear and embedding weight from N(0, 0.02^2),
-biases 0, LayerNorms at scale 1 and shift 0; the padding row of E is 0. Small
-initial logits make the first loss close to ln V, the loss of the uniform guess.
+Initialisation: GPT-2's weight distribution, every linear and embedding weight
+from N(0, 0.02^2), biases 0, LayerNorms at scale 1 and shift 0, but without
+GPT-2's extra factor 1/sqrt(2 L) on the output projections that add into the
+residual stream (which keeps the residual's variance from growing with depth L;
+at the book's depths of 2-4 blocks it changes little). The padding row of E
+starts at 0; with the head tied to E it receives the gradient of the <pad>
+logit and so does not stay 0 in training. Small initial logits make the first
+loss close to ln V, the loss of the uniform guess.
 
 Training and evaluating it (character streams, the loss, perplexity, the
 training loop) live in :mod:`companion.train.language_model`; generating with it
@@ -69,7 +74,7 @@ class GPT(nn.Module):
         self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
         self.apply(_init_weights)
         with torch.no_grad():
-            self.embedding.token.weight[0].zero_()  # the padding row, as nn.Embedding(padding_idx=0) has it
+            self.embedding.token.weight[0].zero_()  # the padding row starts at 0 (it is not frozen)
         if config.tie_embeddings:
             self.lm_head.weight = self.embedding.token.weight
 
