@@ -160,7 +160,6 @@ def exercise_solution_counts(cells) -> list[tuple[str, int]]:
 # Breaches that are known and still open, by (check, chapter): each is a strict
 # xfail, so the suite fails as soon as one is fixed and the entry must go.
 KNOWN_OPEN: dict[tuple[str, str], str] = {
-    ("noise", "ch08_recurrent_networks"): "issue 10: the LSTM agreement cells still print rounding noise",
 }
 
 
