@@ -1,14 +1,14 @@
 """Learning-rate schedules as functions of the step number (book chapter 6).
 
-Steps count from 0. With base learning rate eta_0:
+Steps count from 0. With base learning rate eta_base:
 
-    step decay:   eta_t = eta_0 gamma^floor(t / s)                              Eq. (6.6)
-    cosine:       eta_t = eta_min + (eta_0 - eta_min)(1 + cos(pi t / T)) / 2    Eq. (6.7)
-    warmup + cosine: eta_t = eta_0 (t + 1) / W for t < W, then Eq. (6.7) over
+    step decay:   eta_t = eta_base gamma^floor(t / s)                              Eq. (6.6)
+    cosine:       eta_t = eta_min + (eta_base - eta_min)(1 + cos(pi t / T)) / 2    Eq. (6.7)
+    warmup + cosine: eta_t = eta_base (t + 1) / W for t < W, then Eq. (6.7) over
                   the remaining T - W steps, with t - W in place of t          Eq. (6.8)
 
 Step decay equals ``torch.optim.lr_scheduler.StepLR``; cosine equals
-``CosineAnnealingLR`` and Keras's ``CosineDecay`` (alpha = eta_min / eta_0);
+``CosineAnnealingLR`` and Keras's ``CosineDecay`` (alpha = eta_min / eta_base);
 warmup + cosine equals ``LinearLR(start_factor=1/W, total_iters=W-1)``
 followed by ``CosineAnnealingLR`` in a ``SequentialLR``.
 """
