@@ -122,14 +122,12 @@ def test_gpu_profiles_fit_an_80_gb_h100_by_the_chapter_13_estimate():
     # the profile must leave at least a third of the card for the transient copies of the logits
     # and the allocator, or the H100 run would end in an out-of-memory row.
     from companion.bench.transformer import GPU_FULL, GPU_QUICK
-    from companion.models.config import TransformerConfig, parameter_count
+    from companion.models.config import parameter_count
     from companion.scaling.memory import activation_bytes, training_state_bytes
 
     sizes = {}
     for profile in GPU_FULL + GPU_QUICK:
-        config = TransformerConfig(vocab_size=profile.vocab_size, max_len=profile.seq_len, d_model=profile.d_model,
-                                   num_heads=profile.num_heads, num_layers=profile.num_layers, dropout=0.0)
-        sizes[profile.name] = parameter_count(config)
+        sizes[profile.name] = parameter_count(profile.model_config())
         state = training_state_bytes(sizes[profile.name], "adam", "fp32")["total"]
         activations = activation_bytes(profile.num_layers, profile.seq_len, profile.batch, profile.d_model,
                                        profile.num_heads, vocab_size=profile.vocab_size, attention="fused")

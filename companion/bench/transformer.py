@@ -36,6 +36,14 @@ class TransformerBenchProfile:
     seq_len: int
     batch: int
 
+    def model_config(self):
+        """The GPT's TransformerConfig: learned positions, tied embeddings, no dropout."""
+        from companion.models.config import TransformerConfig  # numpy only; keeps import time low
+
+        return TransformerConfig(vocab_size=self.vocab_size, max_len=self.seq_len, d_model=self.d_model,
+                                 num_heads=self.num_heads, num_layers=self.num_layers, dropout=0.0,
+                                 causal=True, positions="learned", tie_embeddings=True)
+
 
 CPU_QUICK = (TransformerBenchProfile("cpu-tiny", 512, 64, 4, 2, 64, 8),)
 CPU_FULL = (TransformerBenchProfile("cpu-small", 2048, 128, 4, 4, 128, 16),
@@ -68,7 +76,6 @@ def transformer_benchmark(profile: TransformerBenchProfile, *, device=None, dtyp
 
     from companion.bench.machine import peak_flops
     from companion.device import get_device
-    from companion.models.config import TransformerConfig
     from companion.models.gpt import GPT
     from companion.train.language_model import lm_loss
     from companion.scaling.flops import training_flops_per_token
@@ -80,9 +87,7 @@ def transformer_benchmark(profile: TransformerBenchProfile, *, device=None, dtyp
     dtype = dtype or ("bf16" if device.type == "cuda" else "fp32")
     if dtype not in ("fp32", "bf16"):
         raise ValueError(f"dtype must be 'fp32' or 'bf16'; got {dtype!r}")
-    config = TransformerConfig(vocab_size=profile.vocab_size, max_len=profile.seq_len, d_model=profile.d_model,
-                               num_heads=profile.num_heads, num_layers=profile.num_layers, dropout=0.0,
-                               causal=True, positions="learned", tie_embeddings=True)
+    config = profile.model_config()
     generator = torch.Generator().manual_seed(seed)
     model = GPT(config).to(device)
     n_params = count_parameters(model)
