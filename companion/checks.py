@@ -39,3 +39,21 @@ def check_positive_int(value, name: str) -> int:
     if value <= 0:
         raise ValueError(f"{name} must be a positive int; got {value}")
     return int(value)
+
+
+MAX_SEED = 2**32 - 1  # the largest seed every generator of the book accepts (NumPy's legacy one: [0, 2**32))
+
+
+def check_seed(seed) -> int:
+    """Return ``seed`` as an int if it lies in [0, 2**32 - 1], else raise.
+
+    One rule for every seed of the package: ``companion.set_seed``, the data
+    splits and the loaders. Raises TypeError for a non-integer (bool included)
+    and ValueError outside the range.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int in [0, {MAX_SEED}]; got {type(seed).__name__} {seed!r}")
+    if not 0 <= int(seed) <= MAX_SEED:
+        raise ValueError(f"seed must be an int in [0, {MAX_SEED}]; got {seed}")
+    return int(seed)
+

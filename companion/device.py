@@ -114,3 +114,19 @@ def get_tf_device() -> str:
             f"automatically, or set it to one of those."
         )
     return "/CPU:0" if wanted == "cpu" else "/GPU:0"
+
+
+def profile_for_device(device, cpu_profile, gpu_profile):
+    """The experiment size for ``device``: ``gpu_profile`` on an accelerator, else ``cpu_profile``.
+
+    Every chapter with a heavy experiment has two profiles, one sized for two CPU
+    cores and one for a GPU; the same code runs both. ``device`` is a
+    ``torch.device`` or a device name ("cpu", "cuda", "mps", "cuda:1").
+
+    Raises:
+        TypeError: ``device`` is neither a torch.device nor a string.
+    """
+    kind = getattr(device, "type", device)
+    if not isinstance(kind, str):
+        raise TypeError(f"device must be a torch.device or a device name; got {type(device).__name__}")
+    return cpu_profile if kind.split(":")[0] == "cpu" else gpu_profile

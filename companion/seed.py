@@ -16,16 +16,9 @@ import random
 
 import numpy as np
 
+from companion.checks import check_seed
+
 FRAMEWORKS = ("numpy", "torch", "tensorflow")
-_MAX_SEED = 2**32 - 1  # NumPy's legacy global generator accepts [0, 2**32).
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int in [0, {_MAX_SEED}]; got {type(seed).__name__} {seed!r}")
-    if not 0 <= int(seed) <= _MAX_SEED:
-        raise ValueError(f"seed must be an int in [0, {_MAX_SEED}]; got {seed}")
-    return int(seed)
 
 
 def _installed(name: str) -> bool:
@@ -71,7 +64,7 @@ def set_seed(seed: int = 0, frameworks: tuple[str, ...] | None = None) -> tuple[
         ValueError: ``seed`` is out of range, or ``frameworks`` names an
             unknown framework or one that is not installed.
     """
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     if frameworks is None:
         chosen = tuple(name for name in FRAMEWORKS if _installed(name))
     else:
@@ -106,7 +99,7 @@ def torch_seed_scope(seed: int):
     """
     import torch
 
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield

@@ -9,7 +9,8 @@ from companion.attention.keras_attention import (
     params_from_keras,
     to_keras_mha,
 )
-from companion.attention.masks import causal_mask, padding_mask_from_lengths
+from companion.attention.masks import causal_mask
+from companion.text import padding_mask
 from companion.attention.numpy_attention import init_mha_params, multi_head_attention
 from companion.frameworks import import_tensorflow
 
@@ -26,7 +27,7 @@ def test_keras_cross_attention_with_padding_matches_numpy(dtype, bias):
     params = init_mha_params(D, rng, bias=bias, dtype=dtype)
     xq = rng.normal(size=(B, T_q, D)).astype(dtype)
     xkv = rng.normal(size=(B, T_k, D)).astype(dtype)
-    kpm = padding_mask_from_lengths(np.array([6, 3]), T_k)
+    kpm = padding_mask(np.array([6, 3]), T_k)
     ref = multi_head_attention(xq, xkv, params, H, key_padding_mask=kpm)
     layer = keras_mha_from_params(params, H)
     out = np.asarray(layer(xq, xkv, attention_mask=keras_attention_mask(None, B, T_q, T_k, key_padding_mask=kpm)))

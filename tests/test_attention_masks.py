@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from companion.attention.masks import causal_mask, check_attention_mask, padding_mask_from_lengths
+from companion.attention.masks import causal_mask, check_attention_mask
+from companion.text import padding_mask
 
 
 def test_square_causal_mask_is_the_lower_triangle():
@@ -29,15 +30,20 @@ def test_causal_mask_with_explicit_offset():
 
 
 def test_padding_mask_marks_the_first_length_positions():
-    mask = padding_mask_from_lengths(np.array([3, 0, 5]), 5)
+    mask = padding_mask(np.array([3, 0, 5]), 5)
     assert np.array_equal(mask.sum(axis=1), [3, 0, 5])
     assert mask[0, :3].all() and not mask[0, 3:].any()
 
 
-@pytest.mark.parametrize("lengths", [np.array([6]), np.array([-1]), np.array([[1]]), np.array([1.5])])
-def test_padding_mask_rejects_bad_lengths(lengths):
-    with pytest.raises(ValueError, match="lengths"):
-        padding_mask_from_lengths(lengths, 5)
+@pytest.mark.parametrize("lengths, error, message", [
+    (np.array([6]), ValueError, r"lengths must lie in \[0, 5\] \(max_len, the padded length T\); got a length of 6"),
+    (np.array([-1]), ValueError, "lengths must be >= 0; got minimum -1"),
+    (np.array([[1]]), ValueError, r"lengths must be 1-D \(one length per sequence\); got shape \(1, 1\)"),
+    (np.array([1.5]), TypeError, "lengths must be an integer array; got dtype float64"),
+])
+def test_padding_mask_rejects_bad_lengths(lengths, error, message):
+    with pytest.raises(error, match=message):
+        padding_mask(lengths, 5)
 
 
 @pytest.mark.parametrize("shape", [(5, 7), (2, 1, 5, 7), (2, 4, 5, 7), (1, 7), (2, 1, 1, 7)])

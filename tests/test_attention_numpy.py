@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from companion.attention.masks import causal_mask, padding_mask_from_lengths
+from companion.attention.masks import causal_mask
+from companion.text import padding_mask
 from companion.attention.numpy_attention import (
     MHAParams,
     init_mha_params,
@@ -119,7 +120,7 @@ def test_changing_padded_keys_changes_nothing():
     rng = np.random.default_rng(4)
     p = init_mha_params(8, rng)
     x = rng.normal(size=(2, 6, 8))
-    kpm = padding_mask_from_lengths(np.array([6, 3]), 6)
+    kpm = padding_mask(np.array([6, 3]), 6)
     out = multi_head_attention(x, x, p, 2, key_padding_mask=kpm)
     x2 = x.copy()
     x2[1, 3:] = rng.normal(size=(3, 8)) * 10

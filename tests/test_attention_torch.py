@@ -12,7 +12,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from companion.attention.masks import causal_mask, padding_mask_from_lengths
+from companion.attention.masks import causal_mask
+from companion.text import padding_mask
 from companion.attention.numpy_attention import (
     init_mha_params,
     multi_head_attention,
@@ -49,7 +50,7 @@ def test_numpy_and_both_torch_paths_agree(B, T_q, T_k, H, Dh, seed, causal, padd
     params, module, rng = make_pair(D, H, seed)
     xq, xkv = rng.normal(size=(B, T_q, D)), rng.normal(size=(B, T_k, D))
     mask = causal_mask(T_q, T_k) if causal else None
-    kpm = padding_mask_from_lengths(rng.integers(1, T_k + 1, size=B), T_k) if padded else None
+    kpm = padding_mask(rng.integers(1, T_k + 1, size=B), T_k) if padded else None
     ref = multi_head_attention(xq, xkv, params, H, mask, key_padding_mask=kpm)
     kwargs = {"attn_mask": None if mask is None else torch.from_numpy(mask),
               "key_padding_mask": None if kpm is None else torch.from_numpy(kpm)}
@@ -112,7 +113,7 @@ def test_without_causal_mask_the_future_leaks():
 def test_changing_padded_keys_changes_nothing(impl):
     _, module, rng = make_pair(8, 2, 3)
     x = rng.normal(size=(2, 6, 8))
-    kpm = torch.from_numpy(padding_mask_from_lengths(np.array([6, 2]), 6))
+    kpm = torch.from_numpy(padding_mask(np.array([6, 2]), 6))
     x2 = x.copy()
     x2[1, 2:] = rng.normal(size=(4, 8)) * 10
     q = torch.from_numpy(x)

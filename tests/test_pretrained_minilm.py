@@ -10,7 +10,8 @@ from companion.models.counting import count_parameters
 from companion.pretrained import minilm
 from companion.pretrained.classifier import build_mean_pool_classifier
 from companion.pretrained.features import encode_texts
-from companion.pretrained.finetune import finetune, predict, warmup_linear_lr
+from companion.pretrained.finetune import finetune, predict
+from companion.optim.schedules import warmup_linear_lr
 from companion.pretrained.wordpiece import load_vocab, wordpiece_tokenize
 
 SENTENCES = [

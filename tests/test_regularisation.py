@@ -152,13 +152,33 @@ def test_schedule_end_points():
         (lambda: step_decay(0, 0.0, 5), "base_lr must be > 0; got 0.0"),
         (lambda: step_decay(0, 0.1, 5, gamma=1.5), r"gamma must be in \(0, 1\]; got 1.5"),
         (lambda: cosine_decay(0, 0.1, 10, min_lr=0.5), r"min_lr must be in \[0, base_lr=0.1\]; got 0.5"),
-        (lambda: warmup_cosine(0, 0.1, 10, 10), "warmup_steps must be < total_steps; got 10 >= 10"),
+        (lambda: warmup_cosine(0, 0.1, 10, 10),
+         r"warmup_steps must be smaller than total_steps \(some steps must remain to decay\); "
+         "got warmup_steps=10, total_steps=10"),
         (lambda: cosine_decay(0, float("nan"), 10), "base_lr must be a finite number > 0; got nan"),
     ],
 )
 def test_schedules_reject_bad_arguments(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_schedules_agree_on_edge_cases():
+    from companion.optim.schedules import warmup_linear_lr
+
+    # No warmup: both warmup schedules start at the base rate; warmup + cosine is then plain cosine.
+    for t in (0, 1, 50, 99):
+        assert warmup_cosine(t, 0.1, 0, 100) == pytest.approx(cosine_decay(t, 0.1, 100))
+    assert warmup_linear_lr(0, 0.1, 0, 100) == pytest.approx(0.1)
+    # NumPy integer steps (np.arange) are steps like any other, in every schedule.
+    schedules = [lambda t: step_decay(t, 0.1, 5), lambda t: cosine_decay(t, 0.1, 10),
+                 lambda t: warmup_cosine(t, 0.1, 2, 10), lambda t: warmup_linear_lr(t, 0.1, 2, 10)]
+    for schedule in schedules:
+        assert [schedule(t) for t in np.arange(10)] == [schedule(t) for t in range(10)]
+        with pytest.raises(TypeError, match="step must be an int >= 0; got float 1.0"):
+            schedule(1.0)
+        with pytest.raises(ValueError, match="step must be an int >= 0; got -1"):
+            schedule(np.int64(-1))
 
 
 # Early stopping --------------------------------------------------------------------------------

@@ -7,23 +7,13 @@ import torch
 import companion
 from companion.rnn import from_keras_lstm, from_torch_lstm, lstm_forward
 from companion.rnn.baseline import fit_tfidf_baseline, tfidf_vectorizer
-from companion.rnn.classifiers import (
-    CPU_PROFILE,
-    GPU_PROFILE,
-    EncodedSplit,
-    build_keras_classifier,
-    build_torch_classifier,
-    check_encoded,
-    choose_profile,
-    encode_split,
-    keras_predict,
-    keras_vectorizer,
-    score,
-    steps_per_epoch,
-    torch_predict,
-    train_keras_classifier,
-    train_torch_classifier,
-)
+from companion.train.sequence_classifier import (CPU_PROFILE, GPU_PROFILE, EncodedSplit,
+                                                 check_encoded, choose_profile, encode_split,
+                                                 keras_predict, score, steps_per_epoch,
+                                                 torch_predict, train_keras_classifier,
+                                                 train_torch_classifier)
+from companion.rnn.classifiers import (build_keras_classifier, build_torch_classifier,
+                                       keras_vectorizer)
 from companion.text import Vocabulary, tokenize_chinese_chars, tokenize_english
 
 

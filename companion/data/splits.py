@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from companion.checks import check_seed
+
 
 def check_texts_and_labels(texts, labels, name: str = "texts") -> tuple[list[str], np.ndarray]:
     """Validate a corpus: a sequence of non-empty strings and one 0/1 label per text.
@@ -154,15 +156,6 @@ def check_fractions(val_fraction, test_fraction) -> tuple[float, float]:
             f"val_fraction + test_fraction must be < 1 to leave a training set; got {checked[0]} + {checked[1]}"
         )
     return checked[0], checked[1]
-
-
-def check_seed(seed) -> int:
-    """Validate a seed: a non-negative int (bool is rejected)."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be a non-negative int; got {type(seed).__name__} {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be a non-negative int; got {seed}")
-    return int(seed)
 
 
 def stratified_split(

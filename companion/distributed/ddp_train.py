@@ -107,7 +107,6 @@ def build_model(spec, seed: int):
     (``companion.seed.torch_seed_scope``), so building a model does not disturb
     the caller's random stream.
     """
-    import torch
     from torch import nn
 
     spec = check_model_spec(spec)

@@ -29,32 +29,12 @@ The number of parameters of every model here equals
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 import torch
 from torch import nn
 
 from companion.attention.torch_attention import IMPLEMENTATIONS, MultiHeadAttention
 from companion.checks import check_positive_int
 from companion.models.config import TransformerConfig
-from companion.rnn.classifiers import TrainingProfile
-
-# --- profiles for the sentiment comparison with chapter 8 -------------------------------------------------------
-# The CPU profile uses the same training texts, max_len, epochs and batch size as chapter 8's CPU_PROFILE, so the
-# encoder is compared with the LSTMs and the TF-IDF baseline on equal terms; embed_dim is d_model and hidden_size
-# is the FFN width d_ff. Both use the TransformerConfig defaults of 4 heads and 2 blocks.
-ENCODER_CPU_PROFILE = TrainingProfile("encoder-cpu", max_train=4000, max_len=40, embed_dim=32, hidden_size=64,
-                                      epochs=4, batch_size=64, learning_rate=5e-3)
-ENCODER_GPU_PROFILE = TrainingProfile("encoder-gpu", max_train=None, max_len=128, embed_dim=128, hidden_size=512,
-                                      epochs=8, batch_size=256, learning_rate=1e-3)
-
-
-def choose_encoder_profile(device) -> TrainingProfile:
-    """:data:`ENCODER_GPU_PROFILE` on an accelerator (``device.type`` cuda or mps), else :data:`ENCODER_CPU_PROFILE`."""
-    kind = getattr(device, "type", device)
-    if not isinstance(kind, str):
-        raise TypeError(f"device must be a torch.device or a device name; got {type(device).__name__}")
-    return ENCODER_CPU_PROFILE if kind == "cpu" else ENCODER_GPU_PROFILE
 
 
 # --- positions ------------------------------------------------------------------------------------------------
@@ -265,7 +245,7 @@ class TransformerClassifier(nn.Module):
     it is None the mask is ``ids != 0``.
 
     Attributes ``n_classes`` and ``max_len`` let
-    ``companion.rnn.classifiers.train_torch_classifier`` and ``torch_evaluate`` use it.
+    ``companion.train.sequence_classifier.train_torch_classifier`` and ``torch_evaluate`` use it.
     """
 
     def __init__(self, config: TransformerConfig, num_classes: int = 2):
@@ -309,36 +289,3 @@ def set_attention_implementation(model, implementation: str) -> int:
             module.implementation = implementation
             changed += 1
     return changed
-
-
-_CONFIG_FIELDS = {f.name for f in fields(TransformerConfig)}
-
-
-def build_encoder_classifier(vocab_size: int, profile: TrainingProfile, num_classes: int = 2,
-                             **config_overrides) -> TransformerClassifier:
-    """A :class:`TransformerClassifier` sized by a training ``profile``.
-
-    ``max_len`` comes from ``profile.max_len``, ``d_model`` from
-    ``profile.embed_dim`` and ``d_ff`` from ``profile.hidden_size``; heads,
-    blocks, dropout, positions and LN placement take the
-    :class:`TransformerConfig` defaults unless given in ``config_overrides``.
-    The model takes ``(ids, lengths)`` and has ``n_classes`` and ``max_len``, so
-    chapter 8's ``train_torch_classifier`` and ``torch_evaluate`` train and score it.
-
-    Raises:
-        TypeError: ``profile`` is not a TrainingProfile, or an override is not a
-            TransformerConfig field.
-        ValueError: any resulting configuration value is invalid.
-    """
-    if not isinstance(profile, TrainingProfile):
-        raise TypeError(f"profile must be a companion.rnn.classifiers.TrainingProfile; got {type(profile).__name__}")
-    unknown = sorted(set(config_overrides) - _CONFIG_FIELDS)
-    if unknown:
-        raise TypeError(f"config_overrides must be TransformerConfig fields {sorted(_CONFIG_FIELDS)}; "
-                        f"got unknown {unknown}")
-    settings = dict(vocab_size=vocab_size, max_len=profile.max_len, d_model=profile.embed_dim,
-                    d_ff=profile.hidden_size)
-    settings.update(config_overrides)
-    config = TransformerConfig(**settings)
-    return TransformerClassifier(config, num_classes).to(torch.float32)
-

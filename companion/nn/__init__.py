@@ -39,26 +39,30 @@ __all__ = [
     "tanh_derivative",
 ]
 
-# Chapter 3: layers with a backward pass, the MLP container, gradient checks.
-from companion.nn.gradcheck import (  # noqa: E402
-    check_model_gradients,
-    gradient_check,
-    numerical_gradient,
-    relative_error,
-)
-from companion.nn.layers import Activation, Dense, Layer, ReLU, Sigmoid, Tanh  # noqa: E402
-from companion.nn.mlp import MLP  # noqa: E402
+# Chapter 3: layers with a backward pass, the MLP container, gradient checks. They load
+# when first asked for (PEP 562), so that importing the chapter 1 functions above (as
+# companion.losses does) does not load the MLP, which itself needs companion.losses.
+_LAZY = {
+    "MLP": "companion.nn.mlp",
+    "Activation": "companion.nn.layers",
+    "Dense": "companion.nn.layers",
+    "Layer": "companion.nn.layers",
+    "ReLU": "companion.nn.layers",
+    "Sigmoid": "companion.nn.layers",
+    "Tanh": "companion.nn.layers",
+    "check_model_gradients": "companion.nn.gradcheck",
+    "gradient_check": "companion.nn.gradcheck",
+    "numerical_gradient": "companion.nn.gradcheck",
+    "relative_error": "companion.nn.gradcheck",
+}
+__all__ += sorted(_LAZY)
 
-__all__ += [
-    "MLP",
-    "Activation",
-    "Dense",
-    "Layer",
-    "ReLU",
-    "Sigmoid",
-    "Tanh",
-    "check_model_gradients",
-    "gradient_check",
-    "numerical_gradient",
-    "relative_error",
-]
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'companion.nn' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value

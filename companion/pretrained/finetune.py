@@ -7,16 +7,7 @@ The recipe every BERT-family fine-tuning uses, written out:
   are excluded (:func:`weight_decay_groups`), because shrinking them towards 0 is
   not a sensible prior (a LayerNorm gain of 0 switches the feature off).
 - **Linear warmup then linear decay** of the learning rate, Eq. (11.6)
-  (:func:`warmup_linear_lr`): with step t = 0, 1, ..., T - 1, W warmup steps and
-  peak rate eta,
-
-      eta_t = eta (t + 1) / W              for t < W,
-      eta_t = eta (T - t) / (T - W)        for W <= t <= T,
-
-  so the rate climbs to eta at step W - 1, stays there at step W, falls by
-  eta / (T - W) per step and reaches 0 at t = T, after the last update. (Hugging
-  Face's ``get_linear_schedule_with_warmup`` uses t / W during warmup, so its first
-  update has rate 0; the decay is the same.)
+  (``companion.optim.schedules.warmup_linear_scheduler``, with the other schedules).
 - **Gradient clipping by global norm**, Eq. (11.7): if the norm of all gradients
   concatenated exceeds c, every gradient is scaled by c / norm
   (``torch.nn.utils.clip_grad_norm_``).
@@ -34,6 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from companion.checks import check_positive_int
+from companion.device import profile_for_device
+from companion.optim.schedules import check_schedule, warmup_linear_scheduler, warmup_steps_for
 
 LOSS_SOURCES = ("model", "external")
 
@@ -71,66 +64,7 @@ FINETUNE_GPU_PROFILE = FinetuneProfile("minilm-gpu", max_features=None, max_val=
 
 def choose_finetune_profile(device) -> FinetuneProfile:
     """:data:`FINETUNE_GPU_PROFILE` on an accelerator (cuda or mps), else :data:`FINETUNE_CPU_PROFILE`."""
-    kind = getattr(device, "type", device)
-    if not isinstance(kind, str):
-        raise TypeError(f"device must be a torch.device or a device name; got {type(device).__name__}")
-    return FINETUNE_CPU_PROFILE if kind == "cpu" else FINETUNE_GPU_PROFILE
-
-
-# --- schedule -------------------------------------------------------------------------------------
-
-
-def check_schedule(warmup_steps, total_steps) -> tuple[int, int]:
-    """``0 <= warmup_steps < total_steps``, both ints, else ValueError/TypeError naming both numbers."""
-    total_steps = check_positive_int(total_steps, "total_steps")
-    if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, (int, np.integer)):
-        raise TypeError(f"warmup_steps must be an int >= 0; got {type(warmup_steps).__name__} {warmup_steps!r}")
-    warmup_steps = int(warmup_steps)
-    if warmup_steps < 0:
-        raise ValueError(f"warmup_steps must be >= 0; got {warmup_steps}")
-    if warmup_steps >= total_steps:
-        raise ValueError(
-            f"warmup_steps must be smaller than total_steps (some steps must remain to decay); "
-            f"got warmup_steps={warmup_steps}, total_steps={total_steps}"
-        )
-    return warmup_steps, total_steps
-
-
-def warmup_linear_factor(step: int, warmup_steps: int, total_steps: int) -> float:
-    """eta_t / eta of Eq. (11.6) at optimizer step ``step`` (0-based); 0 from ``total_steps`` on."""
-    warmup_steps, total_steps = check_schedule(warmup_steps, total_steps)
-    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
-        raise ValueError(f"step must be an int >= 0; got {step!r}")
-    if step < warmup_steps:
-        return (step + 1) / warmup_steps
-    return max(0.0, (total_steps - step) / (total_steps - warmup_steps))
-
-
-def warmup_linear_lr(step: int, base_lr: float, warmup_steps: int, total_steps: int) -> float:
-    """Eq. (11.6): the learning rate at ``step`` for peak rate ``base_lr``."""
-    if isinstance(base_lr, bool) or not isinstance(base_lr, (int, float)) or not base_lr > 0 or not math.isfinite(base_lr):
-        raise ValueError(f"base_lr must be a positive finite number; got {base_lr!r}")
-    return base_lr * warmup_linear_factor(step, warmup_steps, total_steps)
-
-
-def warmup_linear_scheduler(optimizer, warmup_steps: int, total_steps: int):
-    """A ``torch.optim.lr_scheduler.LambdaLR`` following Eq. (11.6); call ``.step()`` after each update."""
-    import torch
-
-    warmup_steps, total_steps = check_schedule(warmup_steps, total_steps)
-    return torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: warmup_linear_factor(step, warmup_steps, total_steps)
-    )
-
-
-def warmup_steps_for(total_steps: int, fraction: float) -> int:
-    """round(fraction * total_steps) warmup steps, at least 1 when fraction > 0, and fewer than total_steps."""
-    total_steps = check_positive_int(total_steps, "total_steps")
-    if not 0.0 <= fraction < 1.0:
-        raise ValueError(f"warmup fraction must lie in [0, 1); got {fraction}")
-    if fraction == 0.0:
-        return 0
-    return min(max(1, round(fraction * total_steps)), total_steps - 1)
+    return profile_for_device(device, FINETUNE_CPU_PROFILE, FINETUNE_GPU_PROFILE)
 
 
 # --- weight decay groups ------------------------------------------------------------------------

@@ -5,7 +5,8 @@
 - :mod:`companion.rnn.weights`: the weight layouts of ``torch.nn.LSTM`` and
   ``keras.layers.LSTM`` and copies in both directions;
 - :mod:`companion.rnn.classifiers`: LSTM sentiment classifiers in PyTorch
-  (packed sequences) and Keras (masking), with training and evaluation helpers;
+  (packed sequences) and Keras (masking); ``companion.train.sequence_classifier``
+  trains and scores them;
 - :mod:`companion.rnn.baseline`: the TF-IDF + logistic-regression baseline.
 
 Only the NumPy modules are imported here; PyTorch, Keras and scikit-learn load
@@ -20,7 +21,6 @@ from companion.rnn.lstm_numpy import (
     check_rnn_params,
     init_lstm,
     init_rnn,
-    lengths_to_mask,
     lstm_cell_step,
     lstm_forward,
     rnn_cell_step,
@@ -40,7 +40,6 @@ __all__ = [
     "from_torch_lstm",
     "init_lstm",
     "init_rnn",
-    "lengths_to_mask",
     "lstm_cell_step",
     "lstm_forward",
     "rnn_cell_step",

@@ -29,6 +29,7 @@ import numpy as np
 
 from companion.checks import as_float_array
 from companion.nn.activations import sigmoid  # the overflow-safe sigmoid of chapter 1, Eq. (1.4)
+from companion.text.padding import padding_mask  # Eq. (7.3)
 
 GATES = ("i", "f", "g", "o")
 
@@ -172,21 +173,6 @@ def rnn_cell_step(x_t, h_prev, params):
     return np.tanh(x_t @ W + h_prev @ U + b)
 
 
-def lengths_to_mask(lengths, max_len: int) -> np.ndarray:
-    """Boolean (n, T) mask, True at the real steps ``t < lengths[k]`` of each sequence.
-
-    Raises ValueError for negative lengths or lengths above ``max_len``.
-    """
-    lengths = np.asarray(lengths)
-    if lengths.ndim != 1 or not np.issubdtype(lengths.dtype, np.integer):
-        raise TypeError(f"lengths must be a 1-d integer array; got dtype {lengths.dtype}, shape {lengths.shape}")
-    if lengths.size and (lengths.min() < 0 or lengths.max() > max_len):
-        raise ValueError(
-            f"lengths must lie in [0, {max_len}] (the padded length T); got min {lengths.min()}, max {lengths.max()}"
-        )
-    return np.arange(max_len)[None, :] < lengths[:, None]
-
-
 def _prepare_sequences(X, lengths, h0, hidden: int, input_size: int):
     X = as_float_array(X, "X", ndim=3)
     n, T, d = X.shape
@@ -197,7 +183,7 @@ def _prepare_sequences(X, lengths, h0, hidden: int, input_size: int):
     lengths = np.asarray(lengths)
     if lengths.shape != (n,):
         raise ValueError(f"lengths must have one entry per sequence, shape ({n},); got shape {lengths.shape}")
-    mask = lengths_to_mask(lengths, T)
+    mask = padding_mask(lengths, T)
     if h0 is None:
         h0 = np.zeros((n, hidden), dtype=X.dtype)
     h0 = as_float_array(h0, "h0", ndim=2)

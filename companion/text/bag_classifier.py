@@ -8,7 +8,7 @@ For a right-padded row of ids ``x_i`` with ``L_i`` real tokens,
 with ``E`` (V x d), ``W`` (K x d) and ``b`` (K,): one logit per class, so K must
 be the number of classes. The module has the interface of chapter 8's
 classifiers (``forward(ids, lengths)`` and ``n_classes``), so
-``companion.rnn.classifiers.train_torch_classifier`` trains it.
+``companion.train.sequence_classifier.train_torch_classifier`` trains it.
 """
 
 from __future__ import annotations

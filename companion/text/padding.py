@@ -37,7 +37,8 @@ def padding_mask(lengths, max_len: int | None = None) -> np.ndarray:
         max_len = check_positive_int(max_len, "max_len")
         if lengths.size and lengths.max() > max_len:
             raise ValueError(
-                f"lengths must be <= max_len={max_len}; got a length of {int(lengths.max())}"
+                f"lengths must lie in [0, {max_len}] (max_len, the padded length T); "
+                f"got a length of {int(lengths.max())}"
             )
     return np.arange(max_len)[None, :] < lengths[:, None]
 
@@ -47,8 +48,9 @@ def masked_mean(x, mask) -> np.ndarray:
 
     ``x`` has shape ``(n, T, d)`` (for example embedded tokens) and ``mask``
     shape ``(n, T)`` (True or 1 at real tokens). Returns ``(n, d)``. A row
-    whose mask is all False has no tokens to average, and raises ValueError
-    rather than returning 0/0.
+    whose mask is all False has no tokens to average and gives a zero vector,
+    not 0/0, as the PyTorch pooling of chapter 10 does
+    (``companion.models.transformer.masked_mean``).
     """
     x = as_float_array(x, "x", ndim=3)
     mask = np.asarray(mask)
@@ -58,7 +60,5 @@ def masked_mean(x, mask) -> np.ndarray:
         mask = mask.astype(bool)
     if mask.shape != x.shape[:2]:
         raise ValueError(f"mask must have shape {x.shape[:2]} (n, T) to match x; got {mask.shape}")
-    counts = mask.sum(axis=1)
-    if np.any(counts == 0):
-        raise ValueError(f"every row of mask needs a real token; rows {np.flatnonzero(counts == 0)[:5].tolist()} are empty")
+    counts = np.maximum(mask.sum(axis=1), 1)
     return (x * mask[:, :, None]).sum(axis=1) / counts[:, None]

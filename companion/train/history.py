@@ -11,7 +11,7 @@ class History:
 
     ``lr``, ``best_epoch`` and ``stopped_epoch`` are filled by the chapter 6 loop
     (``companion.train.torch_classifier``); ``steps_per_epoch`` by the chapter 8
-    loops (``companion.rnn.classifiers``). Fields a loop does not use keep their defaults.
+    loops (``companion.train.sequence_classifier``). Fields a loop does not use keep their defaults.
     """
 
     train_loss: list = field(default_factory=list)

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from companion.checks import check_positive_int
+from companion.device import profile_for_device
 from companion.models.config import TransformerConfig
 from companion.models.gpt import GPT
 
@@ -209,10 +210,7 @@ GPT_GPU_PROFILE = GPTProfile("gpu", d_model=384, num_heads=6, num_layers=6, max_
 
 def choose_gpt_profile(device) -> GPTProfile:
     """:data:`GPT_GPU_PROFILE` on an accelerator (``device.type`` cuda or mps), else :data:`GPT_CPU_PROFILE`."""
-    kind = getattr(device, "type", device)
-    if not isinstance(kind, str):
-        raise TypeError(f"device must be a torch.device or a device name; got {type(device).__name__}")
-    return GPT_CPU_PROFILE if kind == "cpu" else GPT_GPU_PROFILE
+    return profile_for_device(device, GPT_CPU_PROFILE, GPT_GPU_PROFILE)
 
 
 def gpt_config(vocab_size: int, profile: GPTProfile, **overrides) -> TransformerConfig:
