@@ -30,8 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         from companion.data.fetch import main as fetch_main
 
         return fetch_main()
-    parser.error(f"unknown command {args.command!r}")  # unreachable: argparse validates choices
-    return 2
+    parser.error(f"unknown command {args.command!r}")  # exits with status 2
 
 
 if __name__ == "__main__":

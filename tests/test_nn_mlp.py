@@ -8,7 +8,7 @@ from sklearn.datasets import load_digits
 
 from companion.losses import one_hot, softmax_cross_entropy_grad
 from companion.nn import MLP, init_mlp, mlp_forward, relu_derivative, softmax, tanh_derivative
-from companion.train import accuracy, minibatches, sgd_step, train_numpy
+from companion.train import minibatches, model_accuracy, sgd_step, train_numpy
 
 
 def test_forward_is_chapter_1s_forward_pass():
@@ -140,7 +140,7 @@ def test_training_on_digits_learns():
     assert len(history["train_loss"]) == len(history["val_accuracy"]) == len(history["seconds"]) == 8
     assert history["train_loss"][-1] < history["train_loss"][0]
     assert history["val_loss"][-1] < 0.5 * before
-    assert accuracy(model, X[1000:], y[1000:]) > 0.9
+    assert model_accuracy(model, X[1000:], y[1000:]) > 0.9
 
 
 def test_minibatches_visit_every_example_once():
@@ -219,4 +219,4 @@ def test_bad_data_raise_clear_errors():
     with pytest.raises(ValueError, match="pass both X_val and y_val"):
         train_numpy(model, X, y, epochs=1, batch_size=2, lr=0.1, rng=0, X_val=X)
     with pytest.raises(TypeError, match="y must be integer class labels"):
-        accuracy(model, X, y.astype(float))
+        model_accuracy(model, X, y.astype(float))

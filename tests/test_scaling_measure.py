@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from companion.models.config import TransformerConfig, parameter_count
+from companion.models.counting import count_parameters
 from companion.models.gpt import GPT
 from companion.models.transformer import TransformerClassifier, set_attention_implementation
 from companion.scaling import flops, measure, memory, shapes
@@ -29,10 +30,10 @@ def _gpt(**kw):
 def test_parameter_count_equals_model(width, layers, ff, learned, tied, bias):
     config, model = _gpt(d_model=width, num_layers=layers, d_ff=ff, positions="learned" if learned else "sinusoidal",
                          tie_embeddings=tied, bias=bias)
-    assert measure.count_parameters(model) == parameter_count(config, "lm")
+    assert count_parameters(model, trainable_only=True) == parameter_count(config, "lm")
     classifier = TransformerClassifier(TransformerConfig(vocab_size=40, max_len=16, d_model=width, num_heads=4,
                                                          num_layers=layers, bias=bias), 3)
-    assert measure.count_parameters(classifier) == parameter_count(classifier.config, 3)
+    assert count_parameters(classifier, trainable_only=True) == parameter_count(classifier.config, 3)
 
 
 @pytest.mark.parametrize("T, B, layers", [(16, 2, 1), (31, 3, 2), (8, 1, 3)])
@@ -55,8 +56,8 @@ def test_flop_counter_misses_cpu_sdpa():
     ids = torch.randint(1, config.vocab_size, (2, 17))
     counted, _ = measure.count_matmul_flops(lambda: lm_loss(model(ids[:, :-1]), ids[:, 1:]).backward())
     terms = flops.transformer_training_flops(config, 16, 2, head="lm")
-    if next(model.parameters()).device.type == "cpu":
-        assert counted == terms["total"] - terms["attention_scores"] - terms["attention_values"]
+    assert next(model.parameters()).device.type == "cpu"  # the model of _gpt() is built on the CPU
+    assert counted == terms["total"] - terms["attention_scores"] - terms["attention_values"]
 
 
 @pytest.mark.parametrize("implementation, attention, causal", [
@@ -115,7 +116,7 @@ def test_minilm_count_equals_real_weights():
     transformers = pytest.importorskip("transformers")
     transformers.logging.set_verbosity_error()
     model = transformers.AutoModel.from_pretrained(gt.get_model_path())
-    assert measure.count_parameters(model) == shapes.shape_parameter_count("all-MiniLM-L6-v2") == 22_713_216
+    assert count_parameters(model, trainable_only=True) == shapes.shape_parameter_count("all-MiniLM-L6-v2") == 22_713_216
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the process peak counter is Linux's /proc")

@@ -79,7 +79,7 @@ def transformer_benchmark(profile: TransformerBenchProfile, *, device=None, dtyp
     from companion.models.gpt import GPT
     from companion.train.language_model import lm_loss
     from companion.scaling.flops import training_flops_per_token
-    from companion.scaling.measure import count_parameters
+    from companion.models.counting import count_parameters
 
     if not isinstance(profile, TransformerBenchProfile):
         raise TypeError(f"profile must be a TransformerBenchProfile; got {type(profile).__name__}")
@@ -90,7 +90,7 @@ def transformer_benchmark(profile: TransformerBenchProfile, *, device=None, dtyp
     config = profile.model_config()
     generator = torch.Generator().manual_seed(seed)
     model = GPT(config).to(device)
-    n_params = count_parameters(model)
+    n_params = count_parameters(model, trainable_only=True)
     fused = device.type == "cuda"
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=fused)
     ids = torch.randint(1, profile.vocab_size, (profile.batch, profile.seq_len + 1), generator=generator).to(device)

@@ -1,4 +1,4 @@
-"""Offline data sources of the book (DESIGN section 5), where they live, and their loaders."""
+"""The offline data sources of the book (`sources.SOURCES`: where each lives, its sha256) and loaders."""
 
 from companion.data.sentiment import load_chinese_reviews, load_english_sentiment, ratings_to_labels
 from companion.data.sources import (

@@ -2,7 +2,6 @@
 
 PyTorch is imported inside each function, so importing this module is cheap.
 
-- :func:`count_parameters`: trainable parameters, shared (tied) tensors once.
 - :func:`count_matmul_flops`: FLOPs of a callable as ``torch.utils.flop_counter.FlopCounterMode``
   counts them (matrix products and convolutions; element-wise work is not counted).
   On the CPU it has no formula for the fused ``scaled_dot_product_attention``
@@ -24,12 +23,7 @@ PyTorch is imported inside each function, so importing this module is cheap.
 
 from __future__ import annotations
 
-
-def count_parameters(model) -> int:
-    """Number of trainable parameters of a torch module; a tied tensor counts once."""
-    from companion.models.counting import count_parameters as count
-
-    return count(model, trainable_only=True)
+from companion.models.counting import count_parameters
 
 
 def count_matmul_flops(fn, *args, **kwargs):
@@ -223,7 +217,7 @@ def _training_step_worker(request: dict) -> dict:
     peak, _, _ = peak_process_bytes(step)
     activations, _ = saved_activation_bytes(loss, exclude=model.parameters())
     state = tensor_state_bytes(model, optimizer)
-    n = count_parameters(model)
+    n = count_parameters(model, trainable_only=True)
     return {"peak_bytes": peak, "gradient_bytes": 4 * n, "activation_bytes": int(activations), "parameters": n,
             "adam_state_bytes": int(state["optimizer_state"]), "batch_size": batch_size, "seq_len": seq_len}
 

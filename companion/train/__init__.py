@@ -6,6 +6,6 @@ PyTorch on use); ``early_stopping`` watches a validation metric (chapter 6).
 """
 
 from companion.train.early_stopping import EarlyStopping
-from companion.train.numpy_loop import accuracy, minibatches, sgd_step, train_numpy
+from companion.train.numpy_loop import minibatches, model_accuracy, sgd_step, train_numpy
 
-__all__ = ["EarlyStopping", "accuracy", "minibatches", "sgd_step", "train_numpy"]
+__all__ = ["EarlyStopping", "minibatches", "model_accuracy", "sgd_step", "train_numpy"]

@@ -54,15 +54,21 @@ def sgd_step(params: Sequence[np.ndarray], grads: Sequence[np.ndarray], lr: floa
         param -= lr * grad
 
 
-def accuracy(model, X, y) -> float:
-    """Fraction of rows whose predicted class equals the integer label."""
+def model_accuracy(model, X, y) -> float:
+    """Accuracy, Eq. (5.2), of ``model.predict(X)`` against the integer labels ``y``.
+
+    ``companion.metrics.accuracy(y_true, y_pred)`` compares two label arrays;
+    this is the same number for a model and its inputs.
+    """
+    from companion.metrics import accuracy
+
     y = np.asarray(y)
     if not np.issubdtype(y.dtype, np.integer):
         raise TypeError(f"y must be integer class labels; got dtype {y.dtype}")
     predicted = model.predict(X)
     if predicted.shape != y.shape:
         raise ValueError(f"y must have shape {predicted.shape}, one label per row of X; got {y.shape}")
-    return float(np.mean(predicted == y))
+    return accuracy(y, predicted)
 
 
 def train_numpy(
@@ -120,5 +126,5 @@ def train_numpy(
         if X_val is not None:
             history["val_loss"].append(model.loss(X_val, y_val, loss=loss))
             if classify:
-                history["val_accuracy"].append(accuracy(model, X_val, y_val))
+                history["val_accuracy"].append(model_accuracy(model, X_val, y_val))
     return history
