@@ -57,3 +57,17 @@ def check_seed(seed) -> int:
         raise ValueError(f"seed must be an int in [0, {MAX_SEED}]; got {seed}")
     return int(seed)
 
+
+def check_rng(rng) -> np.random.Generator:
+    """Return a NumPy Generator: ``rng`` itself, or ``numpy.random.default_rng(rng)`` for an int seed.
+
+    What ``rng`` means in every from-scratch initialiser of the book (``nn``,
+    ``attention``, ``rnn``) and in the NumPy training loop; a seed follows
+    :func:`check_seed`. Anything else raises TypeError.
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return np.random.default_rng(check_seed(rng))
+    raise TypeError(f"rng must be a numpy.random.Generator or an int seed; got {type(rng).__name__}")
+

@@ -109,8 +109,10 @@ def test_initialiser_rejects_bad_arguments():
         init_weights(3, 3, "lecun", rng)
     with pytest.raises(ValueError, match="d_in must be a positive int; got 0"):
         init_weights(0, 3, "he_normal", rng)
-    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator; got int"):
-        init_weights(3, 3, "he_normal", 42)
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator or an int seed; got str"):
+        init_weights(3, 3, "he_normal", "42")
+    np.testing.assert_array_equal(init_weights(3, 3, "he_normal", 42),  # an int is a seed
+                                  init_weights(3, 3, "he_normal", np.random.default_rng(42)))
 
 
 def test_mlp_forward_composes_layers():

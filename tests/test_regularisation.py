@@ -48,8 +48,10 @@ def test_dropout_rejects_rates_outside_0_1(p):
 
 
 def test_dropout_rejects_bad_rng_and_mismatched_gradient():
-    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator; got int"):
-        Dropout(0.5, 3)
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator or an int seed; got float"):
+        Dropout(0.5, 3.0)
+    seeded, generator = Dropout(0.5, 3), Dropout(0.5, np.random.default_rng(3))  # an int is a seed
+    np.testing.assert_array_equal(seeded.forward(np.ones((4, 5))), generator.forward(np.ones((4, 5))))
     layer = Dropout(0.5, np.random.default_rng(0))
     layer.forward(np.ones((2, 3)))
     with pytest.raises(ValueError, match=r"forward output's shape \(2, 3\); got \(3, 2\)"):

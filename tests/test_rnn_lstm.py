@@ -227,3 +227,29 @@ def test_unsupported_framework_layers_are_rejected():
         to_keras_lstm(keras.layers.LSTM(2), params)
     with pytest.raises(TypeError, match="keras.layers.LSTM"):
         from_keras_lstm(keras.layers.GRU(2))
+
+
+@pytest.mark.parametrize("init", [init_lstm, init_rnn])
+def test_init_rejects_bad_sizes_and_rng(init):
+    with pytest.raises(ValueError, match="hidden_size must be a positive int; got 0"):
+        init(3, 0, np.random.default_rng(0))
+    with pytest.raises(TypeError, match="input_size must be a positive int; got float 3.0"):
+        init(3.0, 2, np.random.default_rng(0))
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator or an int seed; got str"):
+        init(3, 2, "0")
+    same = [np.array_equal(a, b) for a, b in zip(init(3, 2, 5), init(3, 2, np.random.default_rng(5)))]
+    assert same == [True, True, True]  # an int rng is a seed
+
+
+def test_lstm_and_rnn_params_share_one_class_and_one_check():
+    from companion.rnn.lstm_numpy import RecurrentParams, check_lstm_params, check_rnn_params
+
+    lstm, rnn = init_lstm(3, 2, 0), init_rnn(3, 2, 0)
+    assert isinstance(lstm, RecurrentParams) and isinstance(rnn, RecurrentParams)
+    assert (lstm.W.shape, lstm.U.shape, lstm.b.shape) == ((3, 8), (2, 8), (8,))
+    assert (rnn.W.shape, rnn.U.shape, rnn.b.shape) == ((3, 2), (2, 2), (2,))
+    assert lstm.hidden_size == rnn.hidden_size == 2 and lstm.input_size == rnn.input_size == 3
+    with pytest.raises(ValueError, match=r"U must have shape \(h, h\); got \(2, 8\)"):
+        check_rnn_params(tuple(lstm))
+    with pytest.raises(ValueError, match=r"U must have shape \(h, 4h\); got \(2, 2\)"):
+        check_lstm_params(tuple(rnn))

@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from companion.checks import as_float_array, check_positive_int
+from companion.checks import as_float_array, check_positive_int, check_rng
 
 
 class MHAParams(NamedTuple):
@@ -57,8 +57,7 @@ class MHAParams(NamedTuple):
 def init_mha_params(d_model: int, rng: np.random.Generator, *, bias: bool = True, dtype=np.float64) -> MHAParams:
     """Random parameters: weights ~ U(-1/sqrt(D), 1/sqrt(D)) (PyTorch's nn.Linear rule), biases likewise."""
     d_model = check_positive_int(d_model, "d_model")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+    rng = check_rng(rng)
     bound = 1.0 / np.sqrt(d_model)
     weights = [rng.uniform(-bound, bound, size=(d_model, d_model)).astype(dtype) for _ in range(4)]
     biases = [rng.uniform(-bound, bound, size=d_model).astype(dtype) if bias else None for _ in range(4)]

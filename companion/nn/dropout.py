@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.checks import as_float_array
+from companion.checks import as_float_array, check_rng
 from companion.nn.layers import Layer
 
 
@@ -36,9 +36,7 @@ class Dropout(Layer):
 
     def __init__(self, p: float, rng: np.random.Generator):
         self.p = check_dropout_rate(p)
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
-        self.rng = rng
+        self.rng = check_rng(rng)
         self.mask = None
 
     def forward(self, X, training: bool = True) -> np.ndarray:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.checks import check_positive_int
+from companion.checks import check_positive_int, check_rng
 
 SCHEMES = ("uniform01", "xavier_uniform", "xavier_normal", "he_normal", "he_uniform")
 
@@ -37,8 +37,7 @@ def init_weights(d_in: int, d_out: int, scheme: str, rng: np.random.Generator) -
     """
     d_in = check_positive_int(d_in, "d_in")
     d_out = check_positive_int(d_out, "d_out")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+    rng = check_rng(rng)
     shape = (d_in, d_out)
     if scheme == "uniform01":
         return rng.uniform(0.0, 1.0, size=shape)

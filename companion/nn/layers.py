@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.checks import as_float_array, check_positive_int
+from companion.checks import as_float_array, check_positive_int, check_rng
 from companion.nn.activations import ACTIVATIONS
 from companion.nn.dense import dense_forward
 from companion.nn.init import init_weights
@@ -46,15 +46,6 @@ def check_dtype(dtype) -> np.dtype:
     if resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise TypeError(f"dtype must be float32 or float64; got {resolved}")
     return resolved
-
-
-def _check_rng(rng) -> np.random.Generator:
-    """Accept a NumPy Generator or an int seed; anything else raises TypeError."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy.random.Generator or an int seed; got {type(rng).__name__}")
 
 
 def _check_input(X, name: str, dtype: np.dtype, width: int | None = None) -> np.ndarray:
@@ -125,7 +116,7 @@ class Dense(Layer):
         d_in = check_positive_int(d_in, "d_in")
         d_out = check_positive_int(d_out, "d_out")
         dtype = check_dtype(dtype)
-        W = init_weights(d_in, d_out, scheme, _check_rng(rng)).astype(dtype)
+        W = init_weights(d_in, d_out, scheme, check_rng(rng)).astype(dtype)
         self._set(W, np.zeros(d_out, dtype=dtype))
 
     @classmethod

@@ -20,10 +20,10 @@ from typing import Sequence
 import numpy as np
 
 from companion import losses
-from companion.checks import as_float_array, check_positive_int
+from companion.checks import as_float_array, check_positive_int, check_rng
 from companion.nn.activations import sigmoid, softmax
 from companion.nn.init import SCHEMES
-from companion.nn.layers import ACTIVATION_LAYERS, Dense, _check_rng, check_dtype
+from companion.nn.layers import ACTIVATION_LAYERS, Dense, check_dtype
 
 OUTPUTS = ("linear", "sigmoid", "tanh", "relu")
 LOSSES = ("softmax_cross_entropy", "binary_cross_entropy", "mse")
@@ -58,7 +58,7 @@ class MLP:
             init = "he_normal" if all(name == "relu" for name in names[:-1]) else "xavier_normal"
         if init not in SCHEMES:
             raise ValueError(f"init must be one of {SCHEMES} or None; got {init!r}")
-        rng = _check_rng(rng)
+        rng = check_rng(rng)
         dtype = check_dtype(dtype)
         layers = []
         for d_in, d_out, name in zip(sizes[:-1], sizes[1:], names):

@@ -27,15 +27,19 @@ from typing import NamedTuple
 
 import numpy as np
 
-from companion.checks import as_float_array
+from companion.checks import as_float_array, check_positive_int, check_rng
 from companion.nn.activations import sigmoid  # the overflow-safe sigmoid of chapter 1, Eq. (1.4)
 from companion.text.padding import padding_mask  # Eq. (7.3)
 
 GATES = ("i", "f", "g", "o")
 
 
-class LSTMParams(NamedTuple):
-    """LSTM weights in the book's layout: W (d, 4h), U (h, 4h), b (4h,), gates i, f, g, o."""
+class RecurrentParams(NamedTuple):
+    """The weights of a recurrent cell in the book's layout: W (d, k h), U (h, k h), b (k h,).
+
+    k is the number of gate blocks: 1 for the plain RNN of Eq. (8.1), 4 for the
+    LSTM of Eq. (8.3) (columns in the gate order i, f, g, o).
+    """
 
     W: np.ndarray
     U: np.ndarray
@@ -50,20 +54,35 @@ class LSTMParams(NamedTuple):
         return int(self.U.shape[0])
 
 
-class RNNParams(NamedTuple):
+class LSTMParams(RecurrentParams):
+    """LSTM weights: W (d, 4h), U (h, 4h), b (4h,), gates i, f, g, o, Eq. (8.3)."""
+
+    __slots__ = ()
+    blocks = 4
+
+
+class RNNParams(RecurrentParams):
     """Plain (Elman) RNN weights: W (d, h), U (h, h), b (h,), Eq. (8.1)."""
 
-    W: np.ndarray
-    U: np.ndarray
-    b: np.ndarray
+    __slots__ = ()
+    blocks = 1
 
-    @property
-    def input_size(self) -> int:
-        return int(self.W.shape[0])
 
-    @property
-    def hidden_size(self) -> int:
-        return int(self.U.shape[0])
+def _check_params(params, kind: type[RecurrentParams], name: str) -> RecurrentParams:
+    if not isinstance(params, tuple) or len(params) != 3:
+        raise TypeError(f"{name} params must be a tuple (W, U, b); got {type(params).__name__}")
+    W = as_float_array(params[0], "W", ndim=2)
+    U = as_float_array(params[1], "U", ndim=2)
+    b = as_float_array(params[2], "b", ndim=1)
+    h, width = U.shape[0], kind.blocks * U.shape[0]
+    kh = "h" if kind.blocks == 1 else f"{kind.blocks}h"
+    if U.shape != (h, width):
+        raise ValueError(f"U must have shape (h, {kh}); got {U.shape}")
+    if W.shape[1] != width:
+        raise ValueError(f"W must have shape (d, {kh}) = (d, {width}) to match U {U.shape}; got {W.shape}")
+    if b.shape != (width,):
+        raise ValueError(f"b must have shape ({kh},) = ({width},) to match U {U.shape}; got {b.shape}")
+    return kind(W, U, b)
 
 
 def check_lstm_params(params) -> LSTMParams:
@@ -71,57 +90,38 @@ def check_lstm_params(params) -> LSTMParams:
 
     W must be (d, 4h), U (h, 4h) and b (4h,) for one hidden size h.
     """
-    if not isinstance(params, tuple) or len(params) != 3:
-        raise TypeError(f"LSTM params must be a tuple (W, U, b); got {type(params).__name__}")
-    W = as_float_array(params[0], "W", ndim=2)
-    U = as_float_array(params[1], "U", ndim=2)
-    b = as_float_array(params[2], "b", ndim=1)
-    h = U.shape[0]
-    if U.shape != (h, 4 * h):
-        raise ValueError(f"U must have shape (h, 4h); got {U.shape}")
-    if W.shape[1] != 4 * h:
-        raise ValueError(f"W must have shape (d, 4h) = (d, {4 * h}) to match U {U.shape}; got {W.shape}")
-    if b.shape != (4 * h,):
-        raise ValueError(f"b must have shape (4h,) = ({4 * h},) to match U {U.shape}; got {b.shape}")
-    return LSTMParams(W, U, b)
+    return _check_params(params, LSTMParams, "LSTM")
 
 
 def check_rnn_params(params) -> RNNParams:
     """Return ``params`` as :class:`RNNParams`, or raise: W (d, h), U (h, h), b (h,)."""
-    if not isinstance(params, tuple) or len(params) != 3:
-        raise TypeError(f"RNN params must be a tuple (W, U, b); got {type(params).__name__}")
-    W = as_float_array(params[0], "W", ndim=2)
-    U = as_float_array(params[1], "U", ndim=2)
-    b = as_float_array(params[2], "b", ndim=1)
-    h = U.shape[0]
-    if U.shape != (h, h):
-        raise ValueError(f"U must be square (h, h); got {U.shape}")
-    if W.shape[1] != h or b.shape != (h,):
-        raise ValueError(f"W must be (d, {h}) and b ({h},) to match U {U.shape}; got W {W.shape}, b {b.shape}")
-    return RNNParams(W, U, b)
+    return _check_params(params, RNNParams, "RNN")
 
 
-def init_lstm(input_size: int, hidden_size: int, rng: np.random.Generator, dtype=np.float64) -> LSTMParams:
+def _init_params(kind: type[RecurrentParams], input_size, hidden_size, rng, dtype) -> RecurrentParams:
+    input_size = check_positive_int(input_size, "input_size")
+    hidden_size = check_positive_int(hidden_size, "hidden_size")
+    rng = check_rng(rng)
+    bound = 1.0 / np.sqrt(hidden_size)
+    width = kind.blocks * hidden_size
+    W = rng.uniform(-bound, bound, size=(input_size, width)).astype(dtype)
+    U = rng.uniform(-bound, bound, size=(hidden_size, width)).astype(dtype)
+    b = rng.uniform(-bound, bound, size=width).astype(dtype)
+    return kind(W, U, b)
+
+
+def init_lstm(input_size: int, hidden_size: int, rng, dtype=np.float64) -> LSTMParams:
     """Random LSTM weights, uniform in [-1/sqrt(h), 1/sqrt(h)] as PyTorch initialises them.
 
     The biases are random too (not zero), so that a comparison with a framework
-    exercises every weight.
+    exercises every weight. ``rng`` is a NumPy Generator or an int seed.
     """
-    bound = 1.0 / np.sqrt(hidden_size)
-    W = rng.uniform(-bound, bound, size=(input_size, 4 * hidden_size)).astype(dtype)
-    U = rng.uniform(-bound, bound, size=(hidden_size, 4 * hidden_size)).astype(dtype)
-    b = rng.uniform(-bound, bound, size=4 * hidden_size).astype(dtype)
-    return LSTMParams(W, U, b)
+    return _init_params(LSTMParams, input_size, hidden_size, rng, dtype)
 
 
-def init_rnn(input_size: int, hidden_size: int, rng: np.random.Generator, dtype=np.float64) -> RNNParams:
-    """Random RNN weights, uniform in [-1/sqrt(h), 1/sqrt(h)]."""
-    bound = 1.0 / np.sqrt(hidden_size)
-    return RNNParams(
-        rng.uniform(-bound, bound, size=(input_size, hidden_size)).astype(dtype),
-        rng.uniform(-bound, bound, size=(hidden_size, hidden_size)).astype(dtype),
-        rng.uniform(-bound, bound, size=hidden_size).astype(dtype),
-    )
+def init_rnn(input_size: int, hidden_size: int, rng, dtype=np.float64) -> RNNParams:
+    """Random RNN weights, uniform in [-1/sqrt(h), 1/sqrt(h)]; ``rng`` is a Generator or an int seed."""
+    return _init_params(RNNParams, input_size, hidden_size, rng, dtype)
 
 
 def split_gates(Z: np.ndarray) -> dict:

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from companion.checks import check_positive_int
+from companion.checks import check_positive_int, check_rng
 from companion.device import profile_for_device
 from companion.models.config import TransformerConfig
 from companion.models.gpt import GPT
@@ -94,8 +94,7 @@ def random_windows(stream, batch_size: int, context: int, rng: np.random.Generat
     batch_size = check_positive_int(batch_size, "batch_size")
     context = check_positive_int(context, "context")
     stream = _check_stream(stream, min_length=context + 1)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+    rng = check_rng(rng)
     starts = rng.integers(0, stream.size - context, size=batch_size)
     offsets = np.arange(context + 1)
     windows = stream[starts[:, None] + offsets[None, :]]

@@ -17,8 +17,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from companion.checks import as_float_array, check_positive_int
-from companion.nn.layers import _check_rng
+from companion.checks import as_float_array, check_positive_int, check_rng
 
 
 def minibatches(n: int, batch_size: int, rng=None, shuffle: bool = True) -> Iterator[np.ndarray]:
@@ -35,7 +34,7 @@ def minibatches(n: int, batch_size: int, rng=None, shuffle: bool = True) -> Iter
     if shuffle:
         if rng is None:
             raise TypeError("shuffle=True needs rng (a numpy.random.Generator or an int seed); got None")
-        order = _check_rng(rng).permutation(n)
+        order = check_rng(rng).permutation(n)
     else:
         order = np.arange(n)
     for start in range(0, n, batch_size):
@@ -106,7 +105,7 @@ def train_numpy(
         raise ValueError(f"X and y must have the same number of rows; got {X.shape[0]} and {y.shape[0]}")
     if (X_val is None) != (y_val is None):
         raise ValueError("pass both X_val and y_val, or neither")
-    rng = _check_rng(rng)
+    rng = check_rng(rng)
     X = X.astype(model.dtype, copy=False)
     history: dict[str, list[float]] = {"train_loss": [], "seconds": []}
     classify = loss == "softmax_cross_entropy"
