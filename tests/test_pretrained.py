@@ -335,6 +335,14 @@ def test_mean_pool_classifier_ignores_padding_and_computes_its_loss():
     out_longer = model(input_ids=longer, attention_mask=(longer != 0).long())
     assert torch.allclose(out_longer.logits, out.logits, atol=1e-5)  # extra padding changes nothing
     assert model(input_ids=ids, attention_mask=mask).loss is None
+    # one module-level class: isinstance works and a model survives pickling
+    import pickle
+
+    from companion.pretrained.mean_pool_classifier import MeanPoolClassifier
+
+    assert isinstance(model, MeanPoolClassifier) and type(build_mean_pool_classifier(BertModel(config))) is type(model)
+    restored = pickle.loads(pickle.dumps(model))
+    assert torch.equal(restored(input_ids=ids, attention_mask=mask).logits, model(input_ids=ids, attention_mask=mask).logits)
     with pytest.raises(ValueError, match="num_labels must be at least 2"):
         build_mean_pool_classifier(BertModel(config), num_labels=1)
     with pytest.raises(TypeError, match="config.hidden_size"):

@@ -197,3 +197,29 @@ def test_baseline_vectorizers_and_bad_input():
         fit_tfidf_baseline(["a b", "c d"], [0], ["a"], [0], "en")
     with pytest.raises(ValueError, match="Cs must be"):
         fit_tfidf_baseline(["a b", "c d"], [0, 1], ["a"], [0], "en", Cs=(0.0,))
+
+
+def test_the_classifiers_and_the_progress_callback_are_module_level_classes():
+    import pickle
+
+    from companion.rnn.torch_lstm import TorchLSTMClassifier
+    from companion.train.keras_progress import ProgressBarCallback
+
+    first, second = build_torch_classifier(20, 6), build_torch_classifier(20, 6, hidden_size=8)
+    assert type(first) is type(second) is TorchLSTMClassifier
+    ids, lengths = torch.tensor([[3, 4, 0], [5, 0, 0]]), torch.tensor([2, 1])
+    restored = pickle.loads(pickle.dumps(first))
+    assert torch.equal(restored(ids, lengths), first(ids, lengths))
+
+    class Bar:
+        count = 0
+
+        def update(self, n):
+            self.count += n
+
+    bar = Bar()
+    callback = ProgressBarCallback(bar)
+    callback.on_train_batch_end(0)
+    callback.on_train_batch_end(1)
+    assert bar.count == 2 and isinstance(ProgressBarCallback(bar), ProgressBarCallback)
+

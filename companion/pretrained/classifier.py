@@ -22,11 +22,7 @@ from companion.checks import check_positive_int
 
 def build_mean_pool_classifier(encoder, num_labels: int = 2, dropout: float = 0.1):
     """Wrap ``encoder`` (e.g. ``load_minilm()[1]``) in a :class:`MeanPoolClassifier` with a new head."""
-    import torch
-    from torch import nn
-    from transformers.modeling_outputs import SequenceClassifierOutput
-
-    from companion.pretrained.pooling import mean_pool
+    from companion.pretrained.mean_pool_classifier import MeanPoolClassifier
 
     num_labels = check_positive_int(num_labels, "num_labels")
     if num_labels < 2:
@@ -37,27 +33,8 @@ def build_mean_pool_classifier(encoder, num_labels: int = 2, dropout: float = 0.
     if not isinstance(hidden_size, int):
         raise TypeError(f"encoder must be a transformers encoder with config.hidden_size; got {type(encoder).__name__}")
 
-    class MeanPoolClassifier(nn.Module):
-        """Pretrained encoder -> masked mean of token states -> dropout -> Linear(D, num_labels)."""
-
-        def __init__(self):
-            super().__init__()
-            self.encoder = encoder
-            self.num_labels = num_labels
-            self.dropout = nn.Dropout(dropout)
-            self.classifier = nn.Linear(hidden_size, num_labels)
-            nn.init.normal_(self.classifier.weight, std=0.02)
-            nn.init.zeros_(self.classifier.bias)
-
-        def forward(self, input_ids, attention_mask, token_type_ids=None, labels=None):
-            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
-                                  token_type_ids=token_type_ids).last_hidden_state
-            logits = self.classifier(self.dropout(mean_pool(hidden, attention_mask)))
-            loss = None if labels is None else torch.nn.functional.cross_entropy(logits, labels)
-            return SequenceClassifierOutput(loss=loss, logits=logits)
-
     device = next(encoder.parameters()).device
-    return MeanPoolClassifier().to(device)
+    return MeanPoolClassifier(encoder, num_labels, dropout).to(device)
 
 
 def head_from_logistic(coef, intercept) -> tuple:

@@ -41,7 +41,8 @@ def build_torch_classifier(vocab_size: int, max_len: int, embed_dim: int = 32, h
                            n_classes: int = 2):
     """``TorchLSTMClassifier``: Embedding (row 0 = padding) -> packed nn.LSTM -> h_T -> Linear to ``n_classes`` logits."""
     import torch
-    from torch import nn
+
+    from companion.rnn.torch_lstm import TorchLSTMClassifier
 
     vocab_size = check_positive_int(vocab_size, "vocab_size")
     max_len = check_positive_int(max_len, "max_len")
@@ -51,33 +52,7 @@ def build_torch_classifier(vocab_size: int, max_len: int, embed_dim: int = 32, h
     if n_classes < 2:
         raise ValueError(f"n_classes must be at least 2 (one logit per class); got {n_classes}")
 
-    class TorchLSTMClassifier(nn.Module):
-        """Logits (n, n_classes) from right-padded ids (n, T <= max_len) and their lengths (n,)."""
-
-        def __init__(self):
-            super().__init__()
-            self.max_len = max_len
-            self.n_classes = n_classes
-            self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
-            self.lstm = nn.LSTM(embed_dim, hidden_size, batch_first=True)
-            self.head = nn.Linear(hidden_size, n_classes)
-
-        def forward(self, ids, lengths):
-            if ids.ndim != 2 or ids.shape[1] > self.max_len:
-                raise ValueError(
-                    f"ids must have shape (n, T) with T <= max_len = {self.max_len} (truncate when encoding); "
-                    f"got {tuple(ids.shape)}"
-                )
-            if lengths.shape != (ids.shape[0],):
-                raise ValueError(f"lengths must have shape ({ids.shape[0]},); got {tuple(lengths.shape)}")
-            x = self.embedding(ids)
-            packed = nn.utils.rnn.pack_padded_sequence(
-                x, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False
-            )
-            _, (h_n, _) = self.lstm(packed)  # h_n: (1, n, hidden), state after each last real token
-            return self.head(h_n[-1])
-
-    model = TorchLSTMClassifier()
+    model = TorchLSTMClassifier(vocab_size, max_len, embed_dim, hidden_size, n_classes)
     return model.to(torch.float32)
 
 

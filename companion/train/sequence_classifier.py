@@ -322,22 +322,11 @@ def _keras_inputs(model, split: EncodedSplit):
     return split.ids
 
 
-class _TqdmCallback:
-    """A Keras callback that advances a tqdm bar once per batch."""
-
-    def __new__(cls, bar):
-        import keras
-
-        class Callback(keras.callbacks.Callback):
-            def on_train_batch_end(self, batch, logs=None):
-                bar.update(1)
-
-        return Callback()
-
-
 def train_keras_classifier(model, train: EncodedSplit, val: EncodedSplit, epochs: int, batch_size: int,
                            progress: bool = False) -> History:
     """``model.fit`` (verbose=0, shuffled by Keras's seeded generator) and the same :class:`History` as PyTorch."""
+    from companion.train.keras_progress import ProgressBarCallback
+
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
     n_classes = int(model.outputs[0].shape[-1])
@@ -349,7 +338,7 @@ def train_keras_classifier(model, train: EncodedSplit, val: EncodedSplit, epochs
     with _progress(epochs * history.steps_per_epoch, "Keras LSTM", progress) as bar:
         fit = model.fit(
             _keras_inputs(model, train), train.labels, validation_data=(_keras_inputs(model, val), val.labels),
-            epochs=epochs, batch_size=batch_size, verbose=0, shuffle=True, callbacks=[_TqdmCallback(bar)],
+            epochs=epochs, batch_size=batch_size, verbose=0, shuffle=True, callbacks=[ProgressBarCallback(bar)],
         )
     history.train_loss = [float(v) for v in fit.history["loss"]]
     history.train_acc = [float(v) for v in fit.history["accuracy"]]
