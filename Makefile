@@ -8,11 +8,11 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SANITIZE := tests/nbval_sanitize.cfg
 
-.PHONY: book test unit nbval book-strict bench budget test-portability clean help data
+.PHONY: book test lint unit nbval book-strict bench budget test-portability clean help data
 
 help:
 	@echo "make book   build the HTML book into _build/html (from committed outputs)"
-	@echo "make test   unit tests, nbval over every notebook, book build with warnings as errors"
+	@echo "make test   lint (ruff), unit tests, nbval over every notebook, book build with warnings as errors"
 	@echo "make test-portability   nbval under configurations that change floating-point results"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -42,7 +42,11 @@ book-strict: $(STAMP)
 	rm -rf _build/html _build/.doctrees
 	$(VENV)/bin/jupyter-book build --warningiserror --nitpick --keep-going .
 
-test: unit nbval book-strict
+# The linter of pyproject.toml ([tool.ruff]): pyflakes errors and line length.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check companion tests benchmarks
+
+test: lint unit nbval book-strict
 
 # nbval over the book under each configuration of tests/portability.py (threads,
 # PyTorch/oneDNN/OpenBLAS kernels); writes benchmarks/results/portability.md.

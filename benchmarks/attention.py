@@ -70,7 +70,8 @@ def markdown(meta: dict, rows: list[dict], command: str) -> str:
     lines += [f"- {key}: {value}" for key, value in meta.items()]
     lines += [
         "",
-        "| T | written-out ms | SDPA ms | speed-up | score matrix MiB | written-out peak MiB | SDPA peak MiB | max abs diff |",
+        "| T | written-out ms | SDPA ms | speed-up | score matrix MiB | written-out peak MiB "
+        "| SDPA peak MiB | max abs diff |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     def ranged(row, key, fmt):

@@ -242,7 +242,8 @@ def test_corrupt_english_archive_fails_the_checksum(tmp_path, monkeypatch):
     with pytest.raises(ChecksumMismatchError) as caught:
         load_english_sentiment("movie_reviews")
     message = str(caught.value)
-    expected = (str(copy), file_sha256(copy), sentiment.VADER_SHA256, "delete the file", "python -m companion data fetch")
+    expected = (str(copy), file_sha256(copy), sentiment.VADER_SHA256, "delete the file",
+                "python -m companion data fetch")
     for part in expected:
         assert part in message
 

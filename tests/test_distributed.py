@@ -170,7 +170,8 @@ def test_checkpoint_from_a_different_model_is_refused(tmp_path):
     path = checkpoint.save_checkpoint(tmp_path / "c.pt", model, opt, 5)
     wider = ddp_train.build_model({"kind": "mlp", "sizes": [8, 32, 3]}, 0)
     with pytest.raises(checkpoint.CheckpointMismatchError,
-                       match=r"different model.*'0.weight' has shape \(16, 8\) in the checkpoint, \(32, 8\) in the model"):
+                       match=r"different model.*'0.weight' has shape \(16, 8\) in the checkpoint, "
+                             r"\(32, 8\) in the model"):
         checkpoint.load_checkpoint(path, wider)
     deeper = ddp_train.build_model({"kind": "mlp", "sizes": [8, 16, 16, 3]}, 0)
     with pytest.raises(ValueError, match="missing from the checkpoint"):

@@ -114,7 +114,8 @@ def test_one_hot_values_and_shape():
 
 
 def test_one_hot_rejects_bad_input():
-    with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\) for 3 class\(es\); got 1 value\(s\) outside it, e.g. 3"):
+    with pytest.raises(ValueError,
+                       match=r"labels must lie in \[0, 3\) for 3 class\(es\); got 1 value\(s\) outside it, e.g. 3"):
         one_hot(np.array([0, 3]), 3)
     with pytest.raises(ValueError, match="e.g. -1"):
         one_hot(np.array([-1, 0]), 3)
@@ -216,7 +217,8 @@ def test_softmax_cross_entropy_float32():
 @pytest.mark.parametrize("fn", [softmax_cross_entropy, softmax_cross_entropy_grad])
 def test_softmax_cross_entropy_rejects_bad_input(fn):
     logits = np.zeros((3, 4))
-    with pytest.raises(ValueError, match=r"labels must have shape \(3,\), one class index per row of logits; got \(2,\)"):
+    with pytest.raises(ValueError,
+                       match=r"labels must have shape \(3,\), one class index per row of logits; got \(2,\)"):
         fn(logits, np.array([0, 1]))
     with pytest.raises(ValueError, match=r"labels must have shape \(3,\).*got \(3, 1\)"):
         fn(logits, np.array([[0], [1], [2]]))
@@ -279,7 +281,8 @@ def test_bce_with_logits_accepts_bool_targets():
 def test_bce_with_logits_rejects_bad_input(fn):
     with pytest.raises(ValueError, match=r"logits and targets must have the same shape; got \(4,\) and \(4, 1\)"):
         fn(np.zeros(4), np.zeros((4, 1)))
-    with pytest.raises(ValueError, match=r"targets must be probabilities in \[0, 1\]; got 1 value\(s\) outside, e.g. 2.0"):
+    with pytest.raises(ValueError,
+                       match=r"targets must be probabilities in \[0, 1\]; got 1 value\(s\) outside, e.g. 2.0"):
         fn(np.zeros(3), np.array([0.0, 2.0, 1.0]))
     with pytest.raises(ValueError, match="e.g. -1.0"):
         fn(np.zeros(2), np.array([-1.0, 1.0]))

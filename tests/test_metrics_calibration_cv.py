@@ -30,7 +30,8 @@ def random_probabilities(seed, n, on_edges):
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.integers(0, 2**31), st.integers(1, 120), st.integers(1, 12), st.sampled_from(["uniform", "quantile"]), st.booleans())
+@given(st.integers(0, 2**31), st.integers(1, 120), st.integers(1, 12), st.sampled_from(["uniform", "quantile"]),
+       st.booleans())
 def test_calibration_curve_equals_sklearn(seed, n, n_bins, strategy, on_edges):
     y, p = random_probabilities(seed, n, on_edges)
     ours = calibration_curve(y, p, n_bins=n_bins, strategy=strategy)
@@ -44,7 +45,8 @@ def ece_by_loops(confidence, hits, edges):
     total, n = 0.0, len(confidence)
     for b in range(len(edges) - 1):
         lo, hi = edges[b], edges[b + 1]
-        inside = [i for i in range(n) if (confidence[i] > lo or b == 0) and (confidence[i] <= hi or b == len(edges) - 2)]
+        inside = [i for i in range(n)
+                  if (confidence[i] > lo or b == 0) and (confidence[i] <= hi or b == len(edges) - 2)]
         if inside:
             acc = sum(hits[i] for i in inside) / len(inside)
             conf = sum(confidence[i] for i in inside) / len(inside)
@@ -141,7 +143,8 @@ def test_stratified_kfold_matches_sklearn(seed, n, n_classes, k):
     shuffled = stratified_kfold(y, k, shuffle=True, seed=seed)
     theirs = list(StratifiedKFold(n_splits=k, shuffle=True, random_state=seed % 2**32).split(np.zeros(n), y))
     for (_, a_test), (_, b_test) in zip(shuffled, theirs):  # same class counts in fold j, other samples
-        np.testing.assert_array_equal(np.unique(y[a_test], return_counts=True)[1], np.unique(y[b_test], return_counts=True)[1])
+        np.testing.assert_array_equal(np.unique(y[a_test], return_counts=True)[1],
+                                      np.unique(y[b_test], return_counts=True)[1])
 
 
 def test_stratified_kfold_is_seeded():
@@ -177,7 +180,8 @@ def test_cross_val_score_equals_sklearn_on_the_same_folds():
     theirs = sk_cross_val_score(LogisticRegression(), X, y, cv=splits, scoring="accuracy")
     np.testing.assert_allclose(ours, theirs, atol=1e-12)
     auc = cross_val_score(factory, X, y, k=3, seed=1, scoring=roc_auc, method="predict_proba")
-    np.testing.assert_allclose(auc, sk_cross_val_score(LogisticRegression(), X, y, cv=splits, scoring="roc_auc"), atol=1e-12)
+    theirs = sk_cross_val_score(LogisticRegression(), X, y, cv=splits, scoring="roc_auc")
+    np.testing.assert_allclose(auc, theirs, atol=1e-12)
     assert np.all((0.5 < auc) & (auc <= 1))
 
 
@@ -201,5 +205,6 @@ def test_fold_spread_and_cross_val_score_bad_input():
         cross_val_score(FitOnly, X, y, k=2, method="predict_proba")
     with pytest.raises(ValueError, match="X and y must have the same length; got 6 and 5"):
         cross_val_score(LogisticRegression, X, y[:5], k=2)
-    with pytest.raises(ValueError, match="method must be 'predict', 'predict_proba' or 'decision_function'; got 'score'"):
+    with pytest.raises(ValueError,
+                       match="method must be 'predict', 'predict_proba' or 'decision_function'; got 'score'"):
         cross_val_score(LogisticRegression, X, y, k=2, method="score")

@@ -97,7 +97,8 @@ def test_threshold_counts_and_helpers():
 
 
 def test_a_single_class_is_a_clear_error():
-    with pytest.raises(ValueError, match=r"roc_auc needs both classes in y_true; got no negative sample \(3 positive, 0 negative\)"):
+    with pytest.raises(ValueError, match=r"roc_auc needs both classes in y_true; "
+                                         r"got no negative sample \(3 positive, 0 negative\)"):
         roc_auc([1, 1, 1], [0.1, 0.2, 0.3])
     with pytest.raises(ValueError, match=r"roc_auc needs both classes in y_true; got no positive sample"):
         roc_auc([0, 0], [0.1, 0.2])

@@ -115,7 +115,8 @@ def noise_in_exact_outputs(code_cells) -> list[tuple[int, str]]:
     found = []
     for number, cell in enumerate(code_cells):
         source = _source(cell)
-        markers = {line.strip().lstrip("#").strip().split(" ")[0] for line in source.splitlines() if line.strip().startswith("#")}
+        markers = {line.strip().lstrip("#").strip().split(" ")[0]
+                   for line in source.splitlines() if line.strip().startswith("#")}
         # NBVAL_CHECK_OUTPUT declares an output that is exact on every IEEE machine
         # (float32's smallest normal number, say) and is compared as text on purpose.
         if markers & {"NBVAL_IGNORE_OUTPUT", "NBVAL_CHECK_OUTPUT", plugin.MARKER}:
@@ -164,7 +165,8 @@ KNOWN_OPEN: dict[tuple[str, str], str] = {
 
 
 def _notebooks(check: str):
-    return [pytest.param(path, id=path.stem, marks=pytest.mark.xfail(strict=True, reason=KNOWN_OPEN[(check, path.stem)]))
+    return [pytest.param(path, id=path.stem,
+                         marks=pytest.mark.xfail(strict=True, reason=KNOWN_OPEN[(check, path.stem)]))
             if (check, path.stem) in KNOWN_OPEN else pytest.param(path, id=path.stem) for path in NOTEBOOKS]
 
 

@@ -62,7 +62,8 @@ def test_torch_scheduler_matches_formula_and_shape(W, extra):
 
 
 def test_schedule_bad_input():
-    with pytest.raises(ValueError, match="warmup_steps must be smaller than total_steps.*warmup_steps=12, total_steps=10"):
+    with pytest.raises(ValueError,
+                       match="warmup_steps must be smaller than total_steps.*warmup_steps=12, total_steps=10"):
         warmup_linear_lr(0, 1e-3, 12, 10)
     with pytest.raises(ValueError, match="smaller than total_steps"):
         check_schedule(10, 10)
@@ -90,7 +91,8 @@ def test_profiles():
     assert choose_finetune_profile(torch.device("cpu")) is FINETUNE_CPU_PROFILE
     assert choose_finetune_profile("cuda") is FINETUNE_GPU_PROFILE
     assert FINETUNE_GPU_PROFILE.max_train is None and FINETUNE_GPU_PROFILE.max_eval is None
-    assert FINETUNE_GPU_PROFILE.max_features is None and FINETUNE_CPU_PROFILE.max_train <= FINETUNE_CPU_PROFILE.max_features
+    assert FINETUNE_GPU_PROFILE.max_features is None
+    assert FINETUNE_CPU_PROFILE.max_train <= FINETUNE_CPU_PROFILE.max_features
     assert FINETUNE_GPU_PROFILE.max_len > FINETUNE_CPU_PROFILE.max_len
     with pytest.raises(TypeError, match="device"):
         choose_finetune_profile(0)
@@ -340,9 +342,11 @@ def test_mean_pool_classifier_ignores_padding_and_computes_its_loss():
 
     from companion.pretrained.mean_pool_classifier import MeanPoolClassifier
 
-    assert isinstance(model, MeanPoolClassifier) and type(build_mean_pool_classifier(BertModel(config))) is type(model)
+    assert isinstance(model, MeanPoolClassifier)
+    assert type(build_mean_pool_classifier(BertModel(config))) is type(model)
     restored = pickle.loads(pickle.dumps(model))
-    assert torch.equal(restored(input_ids=ids, attention_mask=mask).logits, model(input_ids=ids, attention_mask=mask).logits)
+    assert torch.equal(restored(input_ids=ids, attention_mask=mask).logits,
+                       model(input_ids=ids, attention_mask=mask).logits)
     with pytest.raises(ValueError, match="num_labels must be at least 2"):
         build_mean_pool_classifier(BertModel(config), num_labels=1)
     with pytest.raises(TypeError, match="config.hidden_size"):

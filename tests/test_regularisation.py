@@ -265,6 +265,8 @@ def test_early_stopping_restores_the_best_epoch():
 def test_training_rejects_bad_labels():
     X, y = _toy_data()
     with pytest.raises(ValueError, match=r"train y must be 120 integer labels; got shape \(119,\)"):
-        train_classifier(build_mlp([4, 2]), (X, y[:-1]), (X, y), 1, 8, lambda p: torch.optim.SGD(p, lr=0.1), device="cpu")
+        train_classifier(build_mlp([4, 2]), (X, y[:-1]), (X, y), 1, 8, lambda p: torch.optim.SGD(p, lr=0.1),
+                         device="cpu")
     with pytest.raises(ValueError, match="dtype float64"):
-        train_classifier(build_mlp([4, 2]), (X, y.astype(float)), (X, y), 1, 8, lambda p: torch.optim.SGD(p, lr=0.1), device="cpu")
+        train_classifier(build_mlp([4, 2]), (X, y.astype(float)), (X, y), 1, 8,
+                         lambda p: torch.optim.SGD(p, lr=0.1), device="cpu")

@@ -253,7 +253,8 @@ def test_profiles():
     with pytest.raises(TypeError, match="device"):
         choose_encoder_profile(0)
     model = build_encoder_classifier(100, ENCODER_CPU_PROFILE)
-    assert model.config.d_model == ENCODER_CPU_PROFILE.embed_dim and model.config.ffn_dim == ENCODER_CPU_PROFILE.hidden_size
+    assert model.config.d_model == ENCODER_CPU_PROFILE.embed_dim
+    assert model.config.ffn_dim == ENCODER_CPU_PROFILE.hidden_size
     assert model.max_len == ENCODER_CPU_PROFILE.max_len and model.n_classes == 2
 
 

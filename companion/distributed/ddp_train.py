@@ -94,7 +94,8 @@ def check_model_spec(spec) -> dict:
             raise ValueError(f"mlp 'dropout' must be a number in [0, 1); got {dropout!r}")
     else:
         if not isinstance(spec.get("config"), dict):
-            raise ValueError(f"a transformer spec needs a 'config' dict of TransformerConfig fields; got {spec.get('config')!r}")
+            raise ValueError("a transformer spec needs a 'config' dict of TransformerConfig fields; "
+                             f"got {spec.get('config')!r}")
         check_positive_int(spec.get("num_classes"), "num_classes")
     return dict(spec)
 

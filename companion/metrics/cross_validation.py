@@ -96,7 +96,8 @@ def cross_val_score(model_factory, X, y, k: int = 5, scoring=accuracy, method: s
         model = model_factory()
         for needed in ("fit", method):
             if not callable(getattr(model, needed, None)):
-                raise TypeError(f"the model from model_factory must have a {needed}() method; got {type(model).__name__}")
+                raise TypeError(f"the model from model_factory must have a {needed}() method; "
+                                f"got {type(model).__name__}")
         model.fit(X[train], y[train])
         output = np.asarray(getattr(model, method)(X[test]))
         if method == "predict_proba" and output.ndim == 2 and output.shape[1] == 2:

@@ -73,7 +73,8 @@ class BatchNorm:
         X, gamma, beta = _check_affine(X, self.gamma, self.beta)
         if training:
             if X.shape[0] < 2:
-                raise ValueError(f"batch norm in training needs at least 2 rows to estimate a variance; got {X.shape[0]}")
+                raise ValueError("batch norm in training needs at least 2 rows to estimate a variance; "
+                                 f"got {X.shape[0]}")
             mu, var = X.mean(axis=0), X.var(axis=0)
             n = X.shape[0]
             self.running_mean = (1 - self.momentum) * self.running_mean + self.momentum * mu

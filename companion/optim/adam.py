@@ -14,7 +14,8 @@ reproduces ``torch.optim.Adam``; ``eps_form="hat"`` reproduces ``keras.optimizer
 
 Weight decay comes in two kinds that are *not* the same for Adam:
     Adam + L2 (``Adam(weight_decay=lam)``, as torch.optim.Adam): g_t <- g_t + lam theta_{t-1}  Eq. (4.14)
-    AdamW (``AdamW(weight_decay=lam)``):  theta_t = theta_{t-1} - eta lam theta_{t-1} - eta m_hat/(sqrt(v_hat)+eps)  Eq. (4.15)
+    AdamW (``AdamW(weight_decay=lam)``):                                                   Eq. (4.15)
+        theta_t = theta_{t-1} - eta lam theta_{t-1} - eta m_hat/(sqrt(v_hat)+eps)
 In Adam + L2 the decay term is divided by sqrt(v_hat) with the rest of the
 gradient; in AdamW it is not. (Keras applies *every* optimizer's
 ``weight_decay`` in the decoupled way, so keras Adam(weight_decay=lam) is AdamW.)

@@ -39,7 +39,10 @@ from companion.checks import check_positive_int
 
 def build_torch_classifier(vocab_size: int, max_len: int, embed_dim: int = 32, hidden_size: int = 32,
                            n_classes: int = 2):
-    """``TorchLSTMClassifier``: Embedding (row 0 = padding) -> packed nn.LSTM -> h_T -> Linear to ``n_classes`` logits."""
+    """``TorchLSTMClassifier``: Embedding (row 0 = padding) -> packed nn.LSTM -> h_T -> Linear.
+
+    The linear layer gives ``n_classes`` logits from the state after each text's last real token.
+    """
     import torch
 
     from companion.rnn.torch_lstm import TorchLSTMClassifier

@@ -41,7 +41,8 @@ def _check_torch_lstm(module):
     if getattr(module, "proj_size", 0):
         problems.append(f"proj_size={module.proj_size} (expected 0)")
     if problems:
-        raise ValueError("only a single-layer, one-direction LSTM with biases maps to Eqs. (8.3)-(8.6); got " + ", ".join(problems))
+        raise ValueError("only a single-layer, one-direction LSTM with biases maps to Eqs. (8.3)-(8.6); "
+                         "got " + ", ".join(problems))
 
 
 def _check_target_shapes(params: LSTMParams, input_size: int, hidden_size: int, target: str):

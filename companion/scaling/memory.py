@@ -66,7 +66,8 @@ def optimizer_state_count(optimizer: str) -> int:
     "sgd" 0, "sgd_momentum" 1, "adam" and "adamw" 2.
     """
     if not isinstance(optimizer, str):
-        raise TypeError(f"optimizer must be a string, one of {sorted(OPTIMIZER_STATES)}; got {type(optimizer).__name__}")
+        raise TypeError(f"optimizer must be a string, one of {sorted(OPTIMIZER_STATES)}; "
+                        f"got {type(optimizer).__name__}")
     key = optimizer.strip().lower()
     if key not in OPTIMIZER_STATES:
         raise ValueError(f"optimizer must be one of {sorted(OPTIMIZER_STATES)}; got {optimizer!r}")

@@ -87,7 +87,8 @@ def normalise_dtype(dtype) -> str:
     elif type(dtype).__name__ == "dtype" or type(dtype).__module__.startswith("numpy"):  # torch or numpy dtype
         key = str(dtype).lower()
     else:
-        raise TypeError(f"dtype must be a string such as 'fp32', 'bf16' or 'fp16'; got {type(dtype).__name__} {dtype!r}")
+        raise TypeError("dtype must be a string such as 'fp32', 'bf16' or 'fp16'; "
+                        f"got {type(dtype).__name__} {dtype!r}")
     if key not in ALIASES:
         raise ValueError(f"dtype must be one of {sorted(FORMATS)} (or an alias such as 'float32'); got {dtype!r}")
     return ALIASES[key]

@@ -238,7 +238,8 @@ def train_gpt(model: GPT, stream, profile: GPTProfile, rng: np.random.Generator,
     ``profile.steps`` steps of ``profile.batch_size`` windows of ``profile.max_len``
     ids; learning rate from :func:`learning_rate_at`; weight decay 0.1 on the blocks'
     weight matrices only (not on biases, LayerNorms or the embeddings, which
-    include the tied output matrix); gradient norm clipped at 1. Returns ``{"step": [...], "loss": [...], "seconds": float}``
+    include the tied output matrix); gradient norm clipped at 1. Returns
+    ``{"step": [...], "loss": [...], "seconds": float}``
     with the training loss (mean of the last ``log_every`` steps) every
     ``log_every`` steps.
     """
