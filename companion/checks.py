@@ -71,3 +71,44 @@ def check_rng(rng) -> np.random.Generator:
         return np.random.default_rng(check_seed(rng))
     raise TypeError(f"rng must be a numpy.random.Generator or an int seed; got {type(rng).__name__}")
 
+
+def check_texts(texts, name: str = "texts", *, allow_blank: bool = True, allow_empty: bool = False) -> list[str]:
+    """Return ``texts`` as a list of str, else raise.
+
+    The one rule for a collection of texts everywhere in the package: any iterable
+    of str (a list, a tuple, a generator, a NumPy array of str), but not one str.
+    TypeError for a single string or a non-string element; ValueError for no
+    texts at all (unless ``allow_empty``: one part of a split may be empty) and,
+    with ``allow_blank=False``, for an empty or whitespace-only text (a corpus to
+    split); a tokenizer or an encoder accepts a blank text and gives it no tokens.
+    """
+    if isinstance(texts, (str, bytes)) or not hasattr(texts, "__iter__"):
+        raise TypeError(f"{name} must be an iterable of str (a list of texts); got {type(texts).__name__}")
+    texts = list(texts)
+    if not texts and not allow_empty:
+        raise ValueError(f"{name} must hold at least one text; got none")
+    for index, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"{name}[{index}] must be a str; got {type(text).__name__} {text!r}")
+        if not allow_blank and not text.strip():
+            raise ValueError(f"{name}[{index}] must be a non-empty string; got {text!r}")
+    return [str(text) for text in texts]
+
+
+def check_labels(labels, n: int, num_classes: int | None = None, name: str = "labels") -> np.ndarray:
+    """Return ``labels`` as an int64 array of n class ids in [0, num_classes), else raise.
+
+    TypeError for labels that are not integers (booleans count as 0/1), ValueError
+    for a shape other than (n,) or a class id outside [0, num_classes) (or below 0
+    when ``num_classes`` is None).
+    """
+    array = np.asarray(labels)
+    if array.shape != (n,):
+        raise ValueError(f"{name} must have one entry per text, shape ({n},); got shape {array.shape}")
+    if array.size and not (np.issubdtype(array.dtype, np.integer) or array.dtype == bool):
+        raise TypeError(f"{name} must be integer class ids; got dtype {array.dtype}")
+    array = array.astype(np.int64)
+    if array.size and (array.min() < 0 or (num_classes is not None and array.max() >= num_classes)):
+        expected = "be class ids >= 0" if num_classes is None else f"lie in [0, {num_classes})"
+        raise ValueError(f"{name} must {expected}; got min {array.min()}, max {array.max()}")
+    return array

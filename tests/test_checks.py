@@ -49,3 +49,34 @@ def test_as_float_array():
         as_float_array([1.0, np.nan], "x")
     with pytest.raises(ValueError, match=r"x must have 2 dimension\(s\); got shape \(2,\)"):
         as_float_array([1.0, 2.0], "x", ndim=2)
+
+
+def test_check_texts_is_one_rule_for_every_collection_of_texts():
+    from companion.checks import check_texts
+
+    assert check_texts(("a", "b")) == ["a", "b"] and check_texts(t for t in ["x"]) == ["x"]
+    assert check_texts(np.array(["a", "b"])) == ["a", "b"] and type(check_texts(np.array(["a"]))[0]) is str
+    assert check_texts(["ok", "  "]) == ["ok", "  "]  # a blank text is a text (it has no tokens)
+    assert check_texts([], allow_empty=True) == []
+    with pytest.raises(TypeError, match=r"texts must be an iterable of str \(a list of texts\); got str"):
+        check_texts("one text")
+    with pytest.raises(TypeError, match=r"reviews\[1\] must be a str; got int 3"):
+        check_texts(["ok", 3], "reviews")
+    with pytest.raises(ValueError, match="texts must hold at least one text; got none"):
+        check_texts([])
+    with pytest.raises(ValueError, match=r"texts\[1\] must be a non-empty string; got '  '"):
+        check_texts(["ok", "  "], allow_blank=False)
+
+
+def test_check_labels():
+    from companion.checks import check_labels
+
+    assert check_labels([0, 1, True], 3).dtype == np.int64
+    with pytest.raises(ValueError, match=r"labels must have one entry per text, shape \(3,\); got shape \(2,\)"):
+        check_labels([0, 1], 3)
+    with pytest.raises(TypeError, match="labels must be integer class ids; got dtype float64"):
+        check_labels([0.0, 1.0], 2)
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 2\); got min 0, max 2"):
+        check_labels([0, 2], 2, num_classes=2)
+    with pytest.raises(ValueError, match="y must be class ids >= 0; got min -1, max 1"):
+        check_labels([-1, 1], 2, name="y")

@@ -363,7 +363,7 @@ def test_stratified_split_refuses_duplicates():
         (["ok", "fine"], [1, 2], ValueError, r"0 \(negative\) or 1 \(positive\); got value\(s\) \[2\]"),
         (["ok", "fine"], [1.0, 0.0], TypeError, "labels must be integers"),
         (["ok", "fine"], [[1, 0]], ValueError, "labels must be a 1-D array"),
-        ("ok fine", [1, 0], TypeError, "texts must be a sequence of str"),
+        ("ok fine", [1, 0], TypeError, r"texts must be an iterable of str \(a list of texts\); got str"),
     ],
 )
 def test_bad_corpus_input_is_rejected(texts, labels, error, message):

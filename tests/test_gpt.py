@@ -176,7 +176,7 @@ def test_char_vocabulary_uses_the_training_texts_only():
     assert stream.tolist() == [vocab.stoi["a"], 1, vocab.stoi[SEPARATOR], vocab.stoi["b"], vocab.stoi[SEPARATOR]]
     with pytest.raises(ValueError, match="contains the separator"):
         build_char_vocabulary(["a\nb"])
-    with pytest.raises(TypeError, match="sequence of str"):
+    with pytest.raises(TypeError, match=r"must be an iterable of str \(a list of texts\); got str"):
         encode_stream("abc", vocab)
     with pytest.raises(ValueError, match="at least one text"):
         build_char_vocabulary([])

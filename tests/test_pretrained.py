@@ -258,9 +258,9 @@ def test_length_sorted_batches_cover_every_text_once_and_save_padding():
 
 
 def test_text_and_label_checks():
-    with pytest.raises(ValueError, match="texts must hold at least one text; got an empty list"):
+    with pytest.raises(ValueError, match="texts must hold at least one text; got none"):
         check_texts([])
-    with pytest.raises(TypeError, match="must be a list of str; got str"):
+    with pytest.raises(TypeError, match=r"must be an iterable of str \(a list of texts\); got str"):
         check_texts("one text")
     with pytest.raises(TypeError, match=r"texts\[1\] must be a str; got int"):
         check_texts(["a", 1])

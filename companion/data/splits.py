@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from companion.checks import check_seed
+from companion.checks import check_seed, check_texts
 
 
 def check_texts_and_labels(texts, labels, name: str = "texts") -> tuple[list[str], np.ndarray]:
@@ -31,14 +31,7 @@ def check_texts_and_labels(texts, labels, name: str = "texts") -> tuple[list[str
     text or non-integer labels, ValueError for an empty or whitespace-only
     text, a label other than 0 or 1, or a label array of the wrong length.
     """
-    if isinstance(texts, (str, bytes)) or not hasattr(texts, "__len__"):
-        raise TypeError(f"{name} must be a sequence of str; got {type(texts).__name__}")
-    texts = list(texts)
-    for index, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise TypeError(f"{name}[{index}] must be a str; got {type(text).__name__} {text!r}")
-        if not text.strip():
-            raise ValueError(f"{name}[{index}] must be a non-empty string; got {text!r}")
+    texts = check_texts(texts, name, allow_blank=False, allow_empty=True)
     label_array = np.asarray(labels)
     if label_array.ndim != 1:
         raise ValueError(f"labels must be a 1-D array; got shape {label_array.shape}")

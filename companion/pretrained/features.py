@@ -17,20 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.checks import check_positive_int
-
-
-def check_texts(texts, name: str = "texts") -> list[str]:
-    """A non-empty list of strings, else TypeError/ValueError naming what was got."""
-    if isinstance(texts, (str, bytes)) or not hasattr(texts, "__iter__"):
-        raise TypeError(f"{name} must be a list of str; got {type(texts).__name__}")
-    texts = list(texts)
-    if not texts:
-        raise ValueError(f"{name} must hold at least one text; got an empty list")
-    for index, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise TypeError(f"{name}[{index}] must be a str; got {type(text).__name__}")
-    return texts
+from companion.checks import check_positive_int, check_texts
 
 
 def check_max_len(max_len, tokenizer=None) -> int:

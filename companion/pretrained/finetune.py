@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from companion.checks import check_positive_int
+from companion.checks import check_labels, check_positive_int, check_texts
 from companion.device import profile_for_device
 from companion.optim.schedules import check_schedule, warmup_linear_scheduler, warmup_steps_for
 
@@ -129,17 +129,8 @@ def global_grad_norm(parameters) -> float:
 
 def check_labelled_texts(texts, labels, num_labels: int | None = None, name: str = "texts"):
     """(list of str, int64 labels) after checking there is one integer label in [0, num_labels) per text."""
-    from companion.pretrained.features import check_texts
-
     texts = check_texts(texts, name)
-    labels = np.asarray(labels)
-    if labels.shape != (len(texts),):
-        raise ValueError(f"labels must have one entry per text, shape ({len(texts)},); got shape {labels.shape}")
-    if not np.issubdtype(labels.dtype, np.integer):
-        raise TypeError(f"labels must be integer class ids; got dtype {labels.dtype}")
-    if labels.min() < 0 or (num_labels is not None and labels.max() >= num_labels):
-        raise ValueError(f"labels must lie in [0, {num_labels}); got min {labels.min()}, max {labels.max()}")
-    return texts, labels.astype(np.int64)
+    return texts, check_labels(labels, len(texts), num_labels)
 
 
 def _num_labels(model) -> int:
@@ -256,7 +247,7 @@ def predict(model, tokenizer, texts, *, batch_size: int = 64, max_len: int = 128
     """Predicted class ids of a classifier on ``texts`` (eval mode, no gradients, length-sorted batches)."""
     import torch
 
-    from companion.pretrained.features import check_max_len, check_texts, length_sorted_batches, token_lengths
+    from companion.pretrained.features import check_max_len, length_sorted_batches, token_lengths
 
     texts = check_texts(texts)
     batch_size = check_positive_int(batch_size, "batch_size")

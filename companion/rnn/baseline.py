@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from companion.checks import check_labels, check_texts
+
 DEFAULT_CS = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
 
 
@@ -43,15 +45,8 @@ class BaselineResult:
 
 
 def _check_pair(texts, labels, name):
-    texts = list(texts)
-    if not all(isinstance(t, str) for t in texts):
-        raise TypeError(f"{name} texts must be strings")
-    labels = np.asarray(labels)
-    if labels.shape != (len(texts),):
-        raise ValueError(f"{name} labels must have one entry per text, shape ({len(texts)},); got shape {labels.shape}")
-    if len(texts) == 0:
-        raise ValueError(f"{name} must hold at least one text; got none")
-    return texts, labels
+    texts = check_texts(texts, f"{name} texts")
+    return texts, check_labels(labels, len(texts), name=f"{name} labels")
 
 
 def fit_tfidf_baseline(train_texts, train_labels, val_texts, val_labels, language: str,

@@ -11,22 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from companion.checks import check_positive_int
+from companion.checks import check_positive_int, check_texts
 from companion.text.vocab import PAD_TOKEN, UNK_TOKEN
 
 _KINDS = ("char", "byte")
-
-
-def _check_texts(texts) -> list[str]:
-    if isinstance(texts, (str, bytes)) or not isinstance(texts, Iterable):
-        raise TypeError(f"texts must be a sequence of str; got {type(texts).__name__}")
-    texts = list(texts)
-    for i, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise TypeError(f"texts must contain only str; got {type(text).__name__} at position {i}")
-    if not any(text.strip() for text in texts):
-        raise ValueError(f"texts must contain at least one non-empty text; got {len(texts)} empty text(s)")
-    return texts
 
 
 def train_bpe(texts: Iterable[str], vocab_size: int, kind: str = "char", min_frequency: int = 2,
@@ -65,7 +53,9 @@ def train_bpe(texts: Iterable[str], vocab_size: int, kind: str = "char", min_fre
     min_frequency = check_positive_int(min_frequency, "min_frequency")
     if kind not in _KINDS:
         raise ValueError(f"kind must be one of {_KINDS}; got {kind!r}")
-    texts = _check_texts(texts)
+    texts = check_texts(texts)
+    if not any(text.strip() for text in texts):
+        raise ValueError(f"texts must contain at least one non-empty text; got {len(texts)} empty text(s)")
 
     specials = [PAD_TOKEN, UNK_TOKEN]
     if kind == "char":

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from companion.checks import check_positive_int, check_rng
+from companion.checks import check_positive_int, check_rng, check_texts
 from companion.device import profile_for_device
 from companion.models.config import TransformerConfig
 from companion.models.gpt import GPT
@@ -32,14 +31,11 @@ SEPARATOR = "\n"
 
 
 def _check_texts(texts, name: str) -> list[str]:
-    if isinstance(texts, (str, bytes)) or not isinstance(texts, Sequence):
-        raise TypeError(f"{name} must be a sequence of str; got {type(texts).__name__}")
+    texts = check_texts(texts, name)
     for index, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise TypeError(f"{name}[{index}] must be a str; got {type(text).__name__}")
         if SEPARATOR in text:
             raise ValueError(f"{name}[{index}] contains the separator {SEPARATOR!r}; split it into several texts")
-    return list(texts)
+    return texts
 
 
 def build_char_vocabulary(train_texts):

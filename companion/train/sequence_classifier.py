@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from companion.checks import check_positive_int
+from companion.checks import check_labels, check_positive_int, check_texts
 from companion.device import profile_for_device
 from companion.models.config import TransformerConfig
 from companion.train.history import History
@@ -141,12 +141,10 @@ def encode_split(texts, labels, tokenizer, vocab, max_len: int) -> EncodedSplit:
 
     Raises ValueError when ``labels`` does not have one entry per text.
     """
-    texts = list(texts)
-    labels = np.asarray(labels)
-    if labels.shape != (len(texts),):
-        raise ValueError(f"labels must have one entry per text, shape ({len(texts)},); got shape {labels.shape}")
+    texts = check_texts(texts)
+    labels = check_labels(labels, len(texts))
     ids, lengths = vocab.encode_batch([tokenizer(text) for text in texts], max_len=max_len)
-    return EncodedSplit(ids, lengths, labels.astype(np.int64))
+    return EncodedSplit(ids, lengths, labels)
 
 
 # --- scores ---------------------------------------------------------------------
