@@ -72,6 +72,13 @@ def check_rng(rng) -> np.random.Generator:
     raise TypeError(f"rng must be a numpy.random.Generator or an int seed; got {type(rng).__name__}")
 
 
+def check_text(text, name: str = "text") -> str:
+    """Return ``text`` if it is one str, else raise TypeError (what a tokenizer takes)."""
+    if not isinstance(text, str):
+        raise TypeError(f"{name} must be a str; got {type(text).__name__} {text!r:.60}")
+    return text
+
+
 def check_texts(texts, name: str = "texts", *, allow_blank: bool = True, allow_empty: bool = False) -> list[str]:
     """Return ``texts`` as a list of str, else raise.
 

@@ -26,6 +26,8 @@ from __future__ import annotations
 import unicodedata
 from pathlib import Path
 
+from companion.checks import check_text
+
 UNK = "[UNK]"
 CONTINUATION = "##"
 
@@ -78,15 +80,9 @@ def _is_punctuation(char: str) -> bool:
     return unicodedata.category(char).startswith("P")
 
 
-def _check_text(text) -> str:
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str; got {type(text).__name__}")
-    return text
-
-
 def basic_tokenize(text: str, lowercase: bool = True) -> list[str]:
     """Stage 1: clean, isolate CJK characters, lower-case and strip accents, split on spaces and punctuation."""
-    text = _check_text(text)
+    text = check_text(text)
     cleaned = []
     for char in text:
         code = ord(char)
@@ -119,7 +115,7 @@ def basic_tokenize(text: str, lowercase: bool = True) -> list[str]:
 
 def wordpiece_word(word: str, vocab, max_chars: int = 100) -> list[str]:
     """Stage 2 for one word: greedy longest-match-first pieces, Eq. (11.3); ``[UNK]`` if it cannot be covered."""
-    word = _check_text(word)
+    word = check_text(word)
     if not word:
         raise ValueError("word must be a non-empty string; got ''")
     if len(word) > max_chars:

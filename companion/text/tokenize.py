@@ -15,17 +15,13 @@ from __future__ import annotations
 import logging
 import re
 
+from companion.checks import check_text
+
 # A word is a run of letters/digits, optionally followed by apostrophe parts
 # ("don't", "it's", "o'clock"); every other non-space character (punctuation,
 # symbols) is a token of its own. [^\W_] is "a word character except _".
 _ENGLISH_TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[^\w\s]|_")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
-
-
-def _check_text(text, name: str = "text") -> str:
-    if not isinstance(text, str):
-        raise TypeError(f"{name} must be a str; got {type(text).__name__} {text!r:.60}")
-    return text
 
 
 def tokenize_english(text: str) -> list[str]:
@@ -41,7 +37,7 @@ def tokenize_english(text: str) -> list[str]:
     Raises TypeError if ``text`` is not a str; returns ``[]`` for an empty
     or all-whitespace string.
     """
-    text = _check_text(text).translate(_APOSTROPHES).lower()
+    text = check_text(text).translate(_APOSTROPHES).lower()
     return _ENGLISH_TOKEN.findall(text)
 
 
@@ -52,7 +48,7 @@ def tokenize_whitespace(text: str) -> list[str]:
     which puts no spaces between words: a whole sentence comes back as one
     token. Raises TypeError if ``text`` is not a str.
     """
-    return _check_text(text).split()
+    return check_text(text).split()
 
 
 def tokenize_chinese_chars(text: str) -> list[str]:
@@ -63,7 +59,7 @@ def tokenize_chinese_chars(text: str) -> list[str]:
     (``"iPad"`` becomes four tokens); whitespace is dropped. Raises TypeError
     if ``text`` is not a str.
     """
-    return [ch for ch in _check_text(text) if not ch.isspace()]
+    return [ch for ch in check_text(text) if not ch.isspace()]
 
 
 _JIEBA_READY = False
@@ -92,7 +88,7 @@ def tokenize_chinese_words(text: str) -> list[str]:
     given jieba version and dictionary. Raises TypeError if ``text`` is not a
     str.
     """
-    text = _check_text(text)
+    text = check_text(text)
     if not text.strip():
         return []
     pieces = (piece.strip() for piece in _jieba().lcut(text))
