@@ -3,19 +3,13 @@
 import numpy as np
 import pytest
 import torch
+from toy_data import classification_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from companion.distributed import accumulation, checkpoint, data_parallel, ddp_train, memory
 
 SPEC = {"kind": "mlp", "sizes": [8, 16, 3]}
-
-
-def _data(n=48, d=8, classes=3, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, d)).astype(np.float32)
-    y = rng.integers(0, classes, size=n).astype(np.int64)
-    return x, y
 
 
 def _model(seed=0, spec=SPEC):
@@ -55,7 +49,7 @@ def test_uneven_global_batch_names_expected_and_got():
 @settings(deadline=None, max_examples=10)
 @given(world_size=st.sampled_from([1, 2, 3, 4, 6]), seed=st.integers(0, 100))
 def test_mean_of_replica_gradients_is_the_full_batch_gradient(world_size, seed):
-    x, y = _data(seed=seed)
+    x, y = classification_data(48, seed=seed)
     model = _model(seed)
     xt, yt = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y)
     loss = torch.nn.functional.cross_entropy
@@ -66,7 +60,7 @@ def test_mean_of_replica_gradients_is_the_full_batch_gradient(world_size, seed):
 
 
 def test_unequal_shards_need_the_weighted_sum():
-    x, y = _data()
+    x, y = classification_data(48)
     model = _model()
     xt, yt = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y)
     loss = torch.nn.functional.cross_entropy
@@ -88,7 +82,7 @@ def test_unequal_shards_need_the_weighted_sum():
 
 @pytest.mark.parametrize("k", [1, 2, 3, 4, 8])
 def test_accumulated_gradient_equals_the_big_batch(k):
-    x, y = _data()
+    x, y = classification_data(48)
     model = _model()
     xt, yt = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y)
     loss = torch.nn.functional.cross_entropy
@@ -98,7 +92,7 @@ def test_accumulated_gradient_equals_the_big_batch(k):
 
 
 def test_accumulation_without_division_is_k_times_too_big():
-    x, y = _data()
+    x, y = classification_data(48)
     model = _model()
     xt, yt = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y)
     loss = torch.nn.functional.cross_entropy
@@ -109,7 +103,7 @@ def test_accumulation_without_division_is_k_times_too_big():
 
 
 def test_accumulation_training_matches_big_batch_training():
-    x, y = _data()
+    x, y = classification_data(48)
     xt, yt = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y)
     batches = [(xt[i:i + 16], yt[i:i + 16]) for i in range(0, 48, 16)]
     runs = []
@@ -121,7 +115,7 @@ def test_accumulation_training_matches_big_batch_training():
 
 
 def test_accumulation_bad_micro_batches():
-    x, y = _data()
+    x, y = classification_data(48)
     model = _model()
     xt, yt = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y)
     with pytest.raises(ValueError, match="expected a multiple of micro_batches 5, got global batch 48"):
@@ -145,7 +139,7 @@ def test_batch_indices_are_a_function_of_the_step():
 
 
 def test_resume_gives_identical_losses(tmp_path):
-    x, y = _data(n=96)
+    x, y = classification_data(96)
     spec = {"kind": "mlp", "sizes": [8, 16, 3], "dropout": 0.3}  # dropout: the RNG state matters
     kwargs = dict(steps=8, global_batch=16, lr=1e-2, seed=0, device=torch.device("cpu"))
     full = ddp_train.train(spec, x, y, **kwargs)
@@ -226,7 +220,7 @@ def test_model_config_of_models_with_and_without_one():
 
 
 def test_resume_restores_scheduler_and_grad_scaler(tmp_path):
-    x, y = _data(n=96)
+    x, y = classification_data(96)
     spec = {"kind": "mlp", "sizes": [8, 16, 3], "dropout": 0.3}
     kwargs = dict(steps=8, global_batch=16, lr=1e-2, seed=0, device=torch.device("cpu"), schedule=(3, 8),
                   grad_scaler={"init_scale": 2.0**8, "growth_interval": 2})
@@ -268,7 +262,7 @@ def test_checkpoint_without_a_requested_state_is_refused(tmp_path):
         checkpoint.load_checkpoint(path, model, optimizer, scaler=ddp_train.make_grad_scaler("cpu"))
     with pytest.raises(ValueError, match="grad scaler options must be among"):
         ddp_train.make_grad_scaler("cpu", {"scale": 2.0})
-    with pytest.raises(ValueError, match="warmup_steps must be < total_steps"):
+    with pytest.raises(ValueError, match="warmup_steps must be smaller than total_steps"):
         ddp_train.make_scheduler(optimizer, 4, 4)
 
 

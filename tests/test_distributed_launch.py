@@ -12,19 +12,15 @@ import textwrap
 import numpy as np
 import pytest
 import torch
+from toy_data import classification_data
 
 from companion.distributed import ddp_train, launch, sharding
 
 SPEC = {"kind": "mlp", "sizes": [8, 16, 3]}
 
 
-def _data(n=96, d=8, classes=3, seed=0):
-    rng = np.random.default_rng(seed)
-    return rng.normal(size=(n, d)).astype(np.float32), rng.integers(0, classes, size=n).astype(np.int64)
-
-
 def test_ddp_with_two_gloo_processes_equals_one_process(tmp_path):
-    x, y = _data()
+    x, y = classification_data(96)
     ckpt = tmp_path / "ddp.pt"
     # With chapter 6's warm-up schedule and a GradScaler, whose states the checkpoint must carry too.
     schedule = dict(schedule=(2, 6), grad_scaler={"init_scale": 2.0**8, "growth_interval": 2})
@@ -51,7 +47,7 @@ def test_ddp_with_two_gloo_processes_equals_one_process(tmp_path):
 
 
 def test_run_ddp_bad_input_fails_before_launching_or_reports_stderr():
-    x, y = _data()
+    x, y = classification_data(96)
     with pytest.raises(ValueError, match="expected a multiple of world_size 2, got global batch 31"):
         launch.run_ddp(x, y, SPEC, nproc=2, steps=2, global_batch=31)
     with pytest.raises(ValueError, match="world_size must be a positive int; got 0"):
@@ -69,7 +65,7 @@ def test_tensor_parallel_and_zero1_on_gloo_equal_the_single_process():
     rng = np.random.default_rng(0)
     n, d, h = 4, 6, 8
     tp_args = [rng.normal(size=s).astype(np.float32) for s in [(n, d), (d, h), (h,), (h, d), (d,), (n, d)]]
-    x, y = _data()
+    x, y = classification_data(96)
     zero_args = (SPEC, x, y, 5, 32, 1e-2, 0)
     tp, zero = launch.spawn_gloo_many([(sharding.tensor_parallel_mlp_worker, tp_args),
                                        (sharding.zero1_adam_worker, zero_args)], 2)

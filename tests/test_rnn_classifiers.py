@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from toy_data import toy_split
 
 import companion
 from companion.rnn import from_keras_lstm, from_torch_lstm, lstm_forward
@@ -15,18 +16,6 @@ from companion.train.sequence_classifier import (CPU_PROFILE, GPU_PROFILE, Encod
 from companion.rnn.classifiers import (build_keras_classifier, build_torch_classifier,
                                        keras_vectorizer)
 from companion.text import Vocabulary, tokenize_chinese_chars, tokenize_english
-
-
-def toy_split(n, seed, width=6):
-    """Token 2 anywhere in a text means positive, token 3 negative; other ids are filler."""
-    rng = np.random.default_rng(seed)
-    lengths = rng.integers(2, width + 1, size=n)
-    ids = rng.integers(4, 20, size=(n, width))
-    ids[np.arange(width)[None, :] >= lengths[:, None]] = 0
-    labels = rng.integers(0, 2, size=n)
-    positions = rng.integers(0, lengths)
-    ids[np.arange(n), positions] = np.where(labels == 1, 2, 3)
-    return EncodedSplit(ids.astype(np.int64), lengths.astype(np.int64), labels.astype(np.int64))
 
 
 def test_steps_per_epoch_is_the_ceiling():

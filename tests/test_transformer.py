@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from toy_data import toy_split
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -15,7 +16,7 @@ from companion.models.transformer import (FeedForward, TokenAndPositionEmbedding
                                           lengths_to_padding_mask, masked_mean,
                                           set_attention_implementation, sinusoidal_positions)
 from companion.train.sequence_classifier import (CPU_PROFILE, ENCODER_CPU_PROFILE, ENCODER_GPU_PROFILE,
-                                                 EncodedSplit, TrainingProfile, build_encoder_classifier,
+                                                 TrainingProfile, build_encoder_classifier,
                                                  choose_encoder_profile, train_torch_classifier)
 
 
@@ -258,23 +259,12 @@ def test_profiles():
     assert model.max_len == ENCODER_CPU_PROFILE.max_len and model.n_classes == 2
 
 
-def toy_split(n, seed, width=8):
-    """Token 2 anywhere in a text means positive, token 3 negative; other ids are filler."""
-    rng = np.random.default_rng(seed)
-    lengths = rng.integers(2, width + 1, size=n)
-    ids = rng.integers(4, 20, size=(n, width))
-    ids[np.arange(width)[None, :] >= lengths[:, None]] = 0
-    labels = rng.integers(0, 2, size=n)
-    ids[np.arange(n), rng.integers(0, lengths)] = np.where(labels == 1, 2, 3)
-    return EncodedSplit(ids.astype(np.int64), lengths.astype(np.int64), labels.astype(np.int64))
-
-
 def test_build_encoder_classifier_trains_with_chapter8_loop():
     torch.manual_seed(0)
     profile = TrainingProfile("toy", max_train=None, max_len=8, embed_dim=16, hidden_size=32, epochs=4,
                               batch_size=32, learning_rate=3e-3)
     model = build_encoder_classifier(20, profile, num_heads=2, num_layers=1, dropout=0.0)
-    history = train_torch_classifier(model, toy_split(256, 0), toy_split(128, 1), profile.epochs,
+    history = train_torch_classifier(model, toy_split(256, 0, width=8), toy_split(128, 1, width=8), profile.epochs,
                                      profile.batch_size, profile.learning_rate, device=torch.device("cpu"))
     assert history.train_loss[-1] < 0.7 * history.train_loss[0]
     assert history.val_acc[-1] > 0.9
