@@ -115,15 +115,20 @@ def write_tables(records: list[dict]) -> None:
     """Write portability.md and .json from records, one per (configuration, notebook)."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     configs = [name for name in CONFIGS if any(r["config"] == name for r in records)]
+    cpus = sorted({r.get("cpu", _cpu_model()) for r in records})
+    brand = {cpu: cpu.split("(")[0].split()[0] for cpu in cpus}  # "Intel", "AMD": which machine ran a cell
     stems = sorted({r["notebook"] for r in records})
     by_key = {(r["config"], r["notebook"]): r for r in records}
     dates = sorted({r["date"] for r in records})
     lines = ["# nbval under changed floating-point configurations", "",
              f"Written by `make test-portability` (tests/portability.py), runs from {dates[0]} to {dates[-1]}, "
-             f"on {_cpu_model()}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}. Each "
+             f"on {' and '.join(cpus)} ({os.cpu_count()} logical CPUs, Python {platform.python_version()}). Each "
              "cell: pass or FAIL (with the number of failed cells), and the notebook's seconds under nbval "
              "(load average at the start of the run in brackets: above 2 the machine was busy and the "
-             "seconds are not a measure of the chapter's speed; benchmarks/results/notebook_budget.md is).", "",
+             "seconds are not a measure of the chapter's speed; benchmarks/results/notebook_budget.md is)"
+             + (", and the CPU that ran it" if len(cpus) > 1 else "") + ". The committed outputs of a "
+             "notebook were written on the CPU of its latest re-execution; a pass on the other CPU is a "
+             "pass across machines.", "",
              "| configuration | what changes |", "| --- | --- |"]
     lines += [f"| `{name}` | {CONFIGS[name][0]} |" for name in configs]
     lines += ["", "| notebook | " + " | ".join(f"`{n}`" for n in configs) + " |",
@@ -136,7 +141,8 @@ def write_tables(records: list[dict]) -> None:
                 cells.append("not run")
             else:
                 verdict = "pass" if r["failed"] == 0 else f"FAIL ({r['failed']})"
-                cells.append(f"{verdict}, {r['seconds']:.0f} s [{r['load']:.1f}]")
+                where = f" {brand[r.get('cpu', _cpu_model())]}" if len(cpus) > 1 else ""
+                cells.append(f"{verdict}, {r['seconds']:.0f} s [{r['load']:.1f}]{where}")
         lines.append(f"| {stem} | " + " | ".join(cells) + " |")
     lines += ["", "Largest deviation of each `NBVAL_TOLERANCE` cell (nbval's cell number) from its committed "
               "numbers, as a fraction of its bound (1.0 = on the bound; 0 = equal), over all configurations:", "",
@@ -187,6 +193,7 @@ def main(argv=None) -> int:
                           "fraction": t["worst_fraction_of_bound"]}
                          for t in rows if Path(t["notebook"]).stem == path.stem]
             records.append({"config": name, "notebook": path.stem, "date": date, "load": round(load, 2),
+                            "cpu": _cpu_model(),
                             **row, "tolerance": tolerance})
             for t in tolerance:
                 shown = "text differs" if t["fraction"] is None else f"{t['fraction']:.2f} of its bound"
