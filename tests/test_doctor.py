@@ -72,3 +72,27 @@ def test_command_line_rejects_unknown_command():
     result = subprocess.run([sys.executable, "-m", "companion", "frobnicate"], capture_output=True, text=True)
     assert result.returncode == 2
     assert "invalid choice: 'frobnicate'" in result.stderr
+
+
+def test_compares_every_installed_version_with_its_pin(report, tmp_path):
+    pins = doctor.pinned_versions()
+    assert pins["torch"] == "2.13.0" and pins["numpy"] == np.__version__
+    rows = dict(report.sections["Pinned packages (requirements.txt)"])
+    assert set(rows) == set(pins)
+    assert rows["numpy"] == np.__version__ and rows["torch"] == torch.__version__  # 2.13.0+cpu matches 2.13.0
+    assert doctor.compare_with_pin("numpy", "0.0.1") == (
+        f"{np.__version__}, but requirements.txt pins 0.0.1: pip install -r requirements.txt", True)
+    assert doctor.compare_with_pin("no-such-package-here", "1.0") == (
+        "MISSING (pinned 1.0): pip install -r requirements.txt", False)
+    written = tmp_path / "requirements.txt"
+    written.write_text("# a comment\nnumpy==2.0  # pinned\n\nflag-without-pin\n", encoding="utf-8")
+    assert doctor.pinned_versions(written) == {"numpy": "2.0"}
+
+
+def test_exit_status_says_whether_something_is_missing(monkeypatch, capsys):
+    assert doctor.main() == 0  # `make test` fetched the data and installed the pins
+    assert "every pinned package and every data source" in capsys.readouterr().out
+    monkeypatch.setenv("COMPANION_DATA", "/nonexistent-companion-cache")  # the English archive disappears
+    assert doctor.main() == 1
+    out = capsys.readouterr().out
+    assert "doctor: 1 problem(s): data source vader-ground-truth is missing (python -m companion data fetch)" in out

@@ -146,14 +146,6 @@ SOURCES: tuple[DataSource, ...] = (
         relative_file="datasets/data/breast_cancer.csv",
         install="pip install scikit-learn",
     ),
-    DataSource(
-        name="islp-finance",
-        description="NYSE, Smarket, Default and Credit CSVs from the ISLP wheel",
-        licence="BSD",
-        package="ISLP",
-        relative_file="data/Default.csv",
-        install="pip install ISLP",
-    ),
 )
 
 
