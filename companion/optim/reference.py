@@ -29,6 +29,10 @@ imported inside the functions that need them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial
+from typing import Callable
+
 import numpy as np
 
 from companion.checks import as_float_array
@@ -37,23 +41,97 @@ from companion.optim.base import check_choice
 from companion.optim.rmsprop import RMSProp
 from companion.optim.sgd import SGD
 
-KINDS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
-CONVENTIONS = ("torch", "keras")
-_ALLOWED = {
-    "sgd": {"lr"},
-    "momentum": {"lr", "momentum"},
-    "nesterov": {"lr", "momentum"},
-    "rmsprop": {"lr", "alpha", "eps"},
-    "adam": {"lr", "betas", "eps"},
-    "adamw": {"lr", "betas", "eps", "weight_decay"},
+# --- the registry: one row per optimizer kind ------------------------------------------
+# Each family has one builder per framework, side by side; a row of OPTIMIZERS names the
+# hyperparameters a kind takes and its three builders. A new optimizer is one new row
+# (and, for a new family, its three builders here).
+
+
+def _numpy_sgd(params, hyper, keras_forms, *, nesterov=False):
+    return SGD(params, lr=hyper["lr"], momentum=hyper.get("momentum", 0.0), nesterov=nesterov,
+               form="classic" if keras_forms else "pytorch")
+
+
+def _torch_sgd(torch, tensors, hyper, *, nesterov=False):
+    return torch.optim.SGD(tensors, lr=hyper["lr"], momentum=hyper.get("momentum", 0.0), nesterov=nesterov)
+
+
+def _keras_sgd(keras, hyper, f64, *, nesterov=False):
+    opt = keras.optimizers.SGD(learning_rate=hyper["lr"], momentum=hyper.get("momentum", 0.0), nesterov=nesterov)
+    if opt.momentum:
+        opt.momentum = f64(opt.momentum)  # the constructor accepts only a Python float
+    return opt
+
+
+def _numpy_rmsprop(params, hyper, keras_forms):
+    return RMSProp(params, lr=hyper["lr"], alpha=hyper.get("alpha", 0.99), eps=hyper.get("eps", 1e-8),
+                   eps_placement="inside" if keras_forms else "outside")
+
+
+def _torch_rmsprop(torch, tensors, hyper):
+    return torch.optim.RMSprop(tensors, lr=hyper["lr"], alpha=hyper.get("alpha", 0.99), eps=hyper.get("eps", 1e-8))
+
+
+def _keras_rmsprop(keras, hyper, f64):
+    return keras.optimizers.RMSprop(learning_rate=hyper["lr"], rho=hyper.get("alpha", 0.99),
+                                    epsilon=hyper.get("eps", 1e-8))
+
+
+def _numpy_adam(params, hyper, keras_forms, *, decoupled=False):
+    cls, extra = (AdamW, {"weight_decay": hyper.get("weight_decay", 0.01)}) if decoupled else (Adam, {})
+    return cls(params, lr=hyper["lr"], betas=hyper.get("betas", (0.9, 0.999)), eps=hyper.get("eps", 1e-8),
+               eps_form="hat" if keras_forms else "standard", **extra)
+
+
+def _torch_adam(torch, tensors, hyper, *, decoupled=False):
+    common = dict(lr=hyper["lr"], betas=hyper.get("betas", (0.9, 0.999)), eps=hyper.get("eps", 1e-8))
+    if decoupled:
+        return torch.optim.AdamW(tensors, weight_decay=hyper.get("weight_decay", 0.01), **common)
+    return torch.optim.Adam(tensors, **common)
+
+
+def _keras_adam(keras, hyper, f64, *, decoupled=False):
+    beta_1, beta_2 = (f64(beta) for beta in hyper.get("betas", (0.9, 0.999)))
+    common = dict(learning_rate=hyper["lr"], beta_1=beta_1, beta_2=beta_2, epsilon=hyper.get("eps", 1e-8))
+    if not decoupled:
+        return keras.optimizers.Adam(**common)
+    opt = keras.optimizers.AdamW(weight_decay=hyper.get("weight_decay", 0.01), **common)
+    opt.weight_decay = f64(opt.weight_decay)
+    return opt
+
+
+@dataclass(frozen=True)
+class OptimizerKind:
+    """One optimizer of chapter 4: the hyperparameters it takes and its NumPy, PyTorch and Keras builders."""
+
+    hyper: frozenset
+    numpy: Callable
+    torch: Callable
+    keras: Callable
+
+
+def _kind(hyper, numpy, torch, keras, **flags) -> OptimizerKind:
+    return OptimizerKind(frozenset(hyper), partial(numpy, **flags), partial(torch, **flags), partial(keras, **flags))
+
+
+OPTIMIZERS = {
+    "sgd": _kind({"lr"}, _numpy_sgd, _torch_sgd, _keras_sgd),
+    "momentum": _kind({"lr", "momentum"}, _numpy_sgd, _torch_sgd, _keras_sgd),
+    "nesterov": _kind({"lr", "momentum"}, _numpy_sgd, _torch_sgd, _keras_sgd, nesterov=True),
+    "rmsprop": _kind({"lr", "alpha", "eps"}, _numpy_rmsprop, _torch_rmsprop, _keras_rmsprop),
+    "adam": _kind({"lr", "betas", "eps"}, _numpy_adam, _torch_adam, _keras_adam),
+    "adamw": _kind({"lr", "betas", "eps", "weight_decay"}, _numpy_adam, _torch_adam, _keras_adam, decoupled=True),
 }
+KINDS = tuple(OPTIMIZERS)
+CONVENTIONS = ("torch", "keras")
 
 
 def _check_hyper(kind: str, hyper: dict) -> dict:
     check_choice(kind, "kind", KINDS)
-    unknown = set(hyper) - _ALLOWED[kind]
+    allowed = OPTIMIZERS[kind].hyper
+    unknown = set(hyper) - allowed
     if unknown:
-        raise ValueError(f"{kind} takes hyperparameters {sorted(_ALLOWED[kind])}; got unknown {sorted(unknown)}")
+        raise ValueError(f"{kind} takes hyperparameters {sorted(allowed)}; got unknown {sorted(unknown)}")
     if "lr" not in hyper:
         raise ValueError(f"{kind} needs a learning rate 'lr'; got {sorted(hyper)}")
     return dict(hyper)
@@ -66,17 +144,7 @@ def make_numpy_optimizer(kind: str, params, convention: str = "torch", **hyper):
     """
     hyper = _check_hyper(kind, hyper)
     check_choice(convention, "convention", CONVENTIONS)
-    keras_forms = convention == "keras"
-    if kind in ("sgd", "momentum", "nesterov"):
-        return SGD(params, lr=hyper["lr"], momentum=hyper.get("momentum", 0.0), nesterov=kind == "nesterov",
-                   form="classic" if keras_forms else "pytorch")
-    if kind == "rmsprop":
-        return RMSProp(params, lr=hyper["lr"], alpha=hyper.get("alpha", 0.99), eps=hyper.get("eps", 1e-8),
-                       eps_placement="inside" if keras_forms else "outside")
-    cls = AdamW if kind == "adamw" else Adam
-    extra = {"weight_decay": hyper.get("weight_decay", 0.01)} if kind == "adamw" else {}
-    return cls(params, lr=hyper["lr"], betas=hyper.get("betas", (0.9, 0.999)), eps=hyper.get("eps", 1e-8),
-               eps_form="hat" if keras_forms else "standard", **extra)
+    return OPTIMIZERS[kind].numpy(params, hyper, convention == "keras")
 
 
 def logistic_loss_and_grads(params, X, y):
@@ -160,16 +228,7 @@ def torch_trajectory(kind, X, y, params0, batches, hyper, lr_schedule=None, devi
     Xt, yt = torch.as_tensor(X, device=dev), torch.as_tensor(y, device=dev)
     w = torch.tensor(w0, device=dev, requires_grad=True)
     b = torch.tensor(b0, device=dev, requires_grad=True)
-    lr = hyper["lr"]
-    if kind in ("sgd", "momentum", "nesterov"):
-        opt = torch.optim.SGD([w, b], lr=lr, momentum=hyper.get("momentum", 0.0), nesterov=kind == "nesterov")
-    elif kind == "rmsprop":
-        opt = torch.optim.RMSprop([w, b], lr=lr, alpha=hyper.get("alpha", 0.99), eps=hyper.get("eps", 1e-8))
-    elif kind == "adam":
-        opt = torch.optim.Adam([w, b], lr=lr, betas=hyper.get("betas", (0.9, 0.999)), eps=hyper.get("eps", 1e-8))
-    else:
-        opt = torch.optim.AdamW([w, b], lr=lr, betas=hyper.get("betas", (0.9, 0.999)), eps=hyper.get("eps", 1e-8),
-                                weight_decay=hyper.get("weight_decay", 0.01))
+    opt = OPTIMIZERS[kind].torch(torch, [w, b], hyper)
     rows = [np.concatenate([w0, b0])]
     for t, idx in enumerate(batches, start=1):
         if lr_schedule is not None:
@@ -228,27 +287,11 @@ def _keras_run(tf, keras, kind, X, y, w0, b0, batches, hyper, lr_schedule, tf_de
     def f64(value):  # a float64 tensor, so that Keras's cast to float64 is exact
         return tf.constant(value, dtype=tf.float64) if exact else value
 
-    lr = hyper["lr"]
     with tf.device(tf_device):
         Xt, yt = tf.constant(X), tf.constant(y)
         w = tf.Variable(w0, dtype=tf.float64)
         b = tf.Variable(b0, dtype=tf.float64)
-        if kind in ("sgd", "momentum", "nesterov"):
-            opt = keras.optimizers.SGD(learning_rate=lr, momentum=hyper.get("momentum", 0.0),
-                                       nesterov=kind == "nesterov")
-            if opt.momentum:
-                opt.momentum = f64(opt.momentum)  # the constructor accepts only a Python float
-        elif kind == "rmsprop":
-            opt = keras.optimizers.RMSprop(learning_rate=lr, rho=hyper.get("alpha", 0.99),
-                                           epsilon=hyper.get("eps", 1e-8))
-        else:
-            beta_1, beta_2 = (f64(beta) for beta in hyper.get("betas", (0.9, 0.999)))
-            common = dict(learning_rate=lr, beta_1=beta_1, beta_2=beta_2, epsilon=hyper.get("eps", 1e-8))
-            if kind == "adam":
-                opt = keras.optimizers.Adam(**common)
-            else:
-                opt = keras.optimizers.AdamW(weight_decay=hyper.get("weight_decay", 0.01), **common)
-                opt.weight_decay = f64(opt.weight_decay)
+        opt = OPTIMIZERS[kind].keras(keras, hyper, f64)
         rows = [np.concatenate([w0, b0])]
         for t, idx in enumerate(batches, start=1):
             if lr_schedule is not None:
