@@ -22,7 +22,7 @@ class DeviceNotAvailableError(RuntimeError):
     """A device was requested explicitly but this machine does not have it."""
 
 
-def requested_device() -> str | None:
+def _requested_device() -> str | None:
     """Return the device named by ``COMPANION_DEVICE``, or None when unset.
 
     Raises:
@@ -65,7 +65,7 @@ def get_device():
     import torch
 
     available = torch_available_devices()
-    wanted = requested_device()
+    wanted = _requested_device()
     if wanted is None:
         return torch.device(available[0])
     if wanted not in available:
@@ -104,7 +104,7 @@ def get_tf_device() -> str:
         DeviceNotAvailableError: the requested device is not on this machine.
     """
     available = tf_available_devices()
-    wanted = requested_device()
+    wanted = _requested_device()
     if wanted is None:
         wanted = available[0]
     elif wanted not in available:

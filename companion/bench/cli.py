@@ -18,7 +18,7 @@ from pathlib import Path
 DEFAULT_OUT = Path("benchmarks") / "results"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _build_parser() -> argparse.ArgumentParser:
     from companion.bench.suite import BENCHMARKS
 
     parser = argparse.ArgumentParser(prog="python -m companion bench",
@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status (0, or 1 when a benchmark failed)."""
-    parser = build_parser()
+    parser = _build_parser()
     args = parser.parse_args(argv)
     import torch
 

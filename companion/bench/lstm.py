@@ -17,7 +17,7 @@ QUICK_SHAPES = ((8, 16, 32, 32),)
 FULL_SHAPES = ((32, 64, 64, 128), (64, 128, 128, 256))
 
 
-def lstm_step(batch: int, seq_len: int, input_size: int, hidden_size: int, *, device=None, seed: int = 0):
+def _lstm_step(batch: int, seq_len: int, input_size: int, hidden_size: int, *, device=None, seed: int = 0):
     """Build an LSTM classifier on random data; return a closure doing one SGD training step."""
     import torch
     import torch.nn.functional as F
@@ -54,7 +54,7 @@ def lstm_benchmark(shapes=FULL_SHAPES, *, device=None, warmup: int = 2, repeats:
     device = torch.device(device) if device is not None else get_device()
     rows = []
     for batch, seq_len, input_size, hidden_size in shapes:
-        step = lstm_step(batch, seq_len, input_size, hidden_size, device=device)
+        step = _lstm_step(batch, seq_len, input_size, hidden_size, device=device)
         timing = time_callable(step, warmup=warmup, repeats=repeats, device=device)
         seconds = timing["median_s"]
         row = {"batch": batch, "seq_len": seq_len, "input_size": input_size, "hidden_size": hidden_size,

@@ -46,7 +46,7 @@ def blas_threads() -> int | None:
     return pools[0].get("num_threads") if pools else None
 
 
-class thread_limit:
+class _thread_limit:
     """Limit NumPy's BLAS pool (via threadpoolctl, when installed) and PyTorch to ``n`` threads."""
 
     def __init__(self, n: int):
@@ -74,7 +74,7 @@ class thread_limit:
         return False
 
 
-def numpy_stepper(sizes, batch, rng):
+def _numpy_stepper(sizes, batch, rng):
     """A NumPy MLP, a batch of random data, and a closure doing one SGD training step."""
     from companion.nn import MLP
     from companion.train import sgd_step
@@ -91,7 +91,7 @@ def numpy_stepper(sizes, batch, rng):
     return model, X, y, step
 
 
-def torch_stepper(model, X, y):
+def _torch_stepper(model, X, y):
     """A PyTorch copy of the NumPy ``model`` (same weights) and a closure doing one SGD step."""
     import torch
     import torch.nn.functional as F
@@ -142,11 +142,11 @@ def mlp_benchmark(architectures=ARCHITECTURES, batches=BATCHES, *, thread_counts
         thread_counts = [default] + ([1] if default != 1 else [])
     rows = []
     for threads in thread_counts:
-        with thread_limit(threads):
+        with _thread_limit(threads):
             for sizes in architectures:
                 for batch in batches:
-                    model, X, y, numpy_step = numpy_stepper(sizes, batch, rng)
-                    torch_step = torch_stepper(model, X, y)
+                    model, X, y, numpy_step = _numpy_stepper(sizes, batch, rng)
+                    torch_step = _torch_stepper(model, X, y)
                     t_numpy, t_torch = time_pair(numpy_step, torch_step, warmup, rounds, per_round)
                     row = {"architecture": "-".join(map(str, sizes)), "batch": batch, "threads": threads,
                            "numpy_ms": t_numpy * 1e3, "torch_ms": t_torch * 1e3,

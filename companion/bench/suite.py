@@ -251,7 +251,7 @@ def format_markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
-def results_stem(results: dict) -> str:
+def _results_stem(results: dict) -> str:
     """File stem: ``bench_<device>`` for a full run, ``bench_<device>_quick`` for a quick one."""
     stem = f"bench_{results['machine']['device']}"
     return stem + ("_quick" if results["mode"] == "quick" else "")
@@ -261,7 +261,7 @@ def write_results(results: dict, out_dir) -> tuple[Path, Path]:
     """Write ``<stem>.json`` (strict JSON) and ``<stem>.md`` into ``out_dir``; return both paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    stem = results_stem(results)
+    stem = _results_stem(results)
     json_path, md_path = out / f"{stem}.json", out / f"{stem}.md"
     json_path.write_text(json.dumps(_clean(results), indent=1, allow_nan=False) + "\n", encoding="utf-8")
     md_path.write_text(format_markdown(results), encoding="utf-8")

@@ -38,7 +38,7 @@ class FetchResult:
     downloaded: bool
 
 
-def pip_download_command(destination: Path) -> list[str]:
+def _pip_download_command(destination: Path) -> list[str]:
     """The pip command that downloads the archive (source distribution only, no dependencies)."""
     return [
         sys.executable, "-m", "pip", "download",
@@ -65,7 +65,7 @@ def fetch_english_archive(destination: Path | None = None, *, run=None) -> Fetch
     if target.is_file() and file_sha256(target) == sources.VADER_SHA256:
         return FetchResult(path=target, sha256=sources.VADER_SHA256, downloaded=False)
     with tempfile.TemporaryDirectory(dir=destination, prefix=".fetch-") as scratch:
-        command = pip_download_command(Path(scratch))
+        command = _pip_download_command(Path(scratch))
         completed = run(command, capture_output=True, text=True)
         if completed.returncode != 0:
             tail = "\n".join((completed.stderr or completed.stdout or "").strip().splitlines()[-5:])

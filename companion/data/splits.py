@@ -24,7 +24,7 @@ import numpy as np
 from companion.checks import check_seed, check_texts
 
 
-def check_texts_and_labels(texts, labels, name: str = "texts") -> tuple[list[str], np.ndarray]:
+def _check_texts_and_labels(texts, labels, name: str = "texts") -> tuple[list[str], np.ndarray]:
     """Validate a corpus: a sequence of non-empty strings and one 0/1 label per text.
 
     Returns ``(list of str, int64 array)``. Raises TypeError for a non-string
@@ -56,7 +56,7 @@ class Split:
     labels: np.ndarray
 
     def __post_init__(self) -> None:
-        texts, labels = check_texts_and_labels(self.texts, self.labels)
+        texts, labels = _check_texts_and_labels(self.texts, self.labels)
         object.__setattr__(self, "texts", texts)
         object.__setattr__(self, "labels", labels)
 
@@ -110,7 +110,7 @@ def remove_duplicates_and_conflicts(texts, labels) -> tuple[list[str], np.ndarra
     occurrence of each kept text keeps its position, so the result is
     deterministic. Returns ``(texts, labels, report)``.
     """
-    texts, labels = check_texts_and_labels(texts, labels)
+    texts, labels = _check_texts_and_labels(texts, labels)
     seen_labels: dict[str, set[int]] = {}
     counts: dict[str, int] = {}
     for text, label in zip(texts, labels.tolist()):
@@ -164,7 +164,7 @@ def stratified_split(
     (:func:`remove_duplicates_and_conflicts`); a duplicate raises ValueError,
     since it could put one text in two splits.
     """
-    texts, labels = check_texts_and_labels(texts, labels)
+    texts, labels = _check_texts_and_labels(texts, labels)
     val_fraction, test_fraction = check_fractions(val_fraction, test_fraction)
     seed = check_seed(seed)
     if len(set(texts)) != len(texts):

@@ -41,14 +41,14 @@ class CheckpointMismatchError(ValueError):
     """A checkpoint does not fit the model (or optimiser) it is being loaded into."""
 
 
-def unwrap(model):
+def _unwrap(model):
     """The module inside a ``DistributedDataParallel`` (or ``DataParallel``) wrapper, else ``model``."""
     return getattr(model, "module", model)
 
 
 def model_signature(model) -> list[tuple[str, tuple[int, ...]]]:
     """``[(name, shape), ...]`` for every entry of the (unwrapped) model's ``state_dict``, in order."""
-    state = unwrap(model).state_dict()
+    state = _unwrap(model).state_dict()
     return [(name, tuple(int(d) for d in tensor.shape)) for name, tensor in state.items()]
 
 
@@ -68,7 +68,7 @@ def model_config(model) -> dict | None:
             float, str or None), which ``torch.load(weights_only=True)`` could
             not read back.
     """
-    config = getattr(unwrap(model), "config", None)
+    config = getattr(_unwrap(model), "config", None)
     if dataclasses.is_dataclass(config) and not isinstance(config, type):
         config = dataclasses.asdict(config)
     if not isinstance(config, dict):
@@ -93,7 +93,7 @@ def describe_config_mismatch(expected: dict, got: dict) -> str:
     return "; ".join(lines)
 
 
-def describe_mismatch(expected, got, limit: int = 3) -> str:
+def _describe_mismatch(expected, got, limit: int = 3) -> str:
     """A readable list of the differences between two signatures (empty string when they agree)."""
     expected, got = dict(expected), dict(got)
     lines = []
@@ -166,7 +166,7 @@ def save_checkpoint(path, model, optimizer, step, *, scheduler=None, scaler=None
         "step": step,
         "config": model_config(model),
         "signature": [[name, list(shape)] for name, shape in model_signature(model)],
-        "model": unwrap(model).state_dict(),
+        "model": _unwrap(model).state_dict(),
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
         "scheduler": scheduler.state_dict() if scheduler is not None else None,
         "scaler": scaler.state_dict() if scaler is not None else None,
@@ -179,7 +179,7 @@ def save_checkpoint(path, model, optimizer, step, *, scheduler=None, scaler=None
     return path
 
 
-def read_checkpoint(path) -> dict:
+def _read_checkpoint(path) -> dict:
     """Load a checkpoint's contents with ``torch.load(weights_only=True)`` onto the CPU."""
     import torch
 
@@ -193,7 +193,7 @@ def read_checkpoint(path) -> dict:
     return payload
 
 
-def check_compatible(path, model) -> dict:
+def _check_compatible(path, model) -> dict:
     """Read the checkpoint at ``path`` and check that it was saved from a model like ``model``; return it.
 
     Compares the stored configuration with the model's (when both have one)
@@ -206,7 +206,7 @@ def check_compatible(path, model) -> dict:
             those missing on either side).
         FileNotFoundError: no file at ``path``.
     """
-    payload = read_checkpoint(path)
+    payload = _read_checkpoint(path)
     name = Path(path).name
     stored_config, config = payload.get("config"), model_config(model)
     if stored_config is not None and config is not None and stored_config != config:
@@ -216,7 +216,7 @@ def check_compatible(path, model) -> dict:
     stored = [(entry, tuple(shape)) for entry, shape in payload["signature"]]
     expected = model_signature(model)
     if stored != expected:
-        detail = describe_mismatch(expected, stored) or "the entries are in a different order"
+        detail = _describe_mismatch(expected, stored) or "the entries are in a different order"
         raise CheckpointMismatchError(
             f"checkpoint {name} was saved from a different model: expected the model's "
             f"{len(expected)} state entries, got {len(stored)} in the checkpoint; {detail}"
@@ -229,7 +229,7 @@ def load_checkpoint(path, model, optimizer=None, *, scheduler=None, scaler=None,
     """Restore a checkpoint into ``model`` (and optimiser, scheduler, scaler); returns ``{"step", "extra"}``.
 
     Nothing is copied until the configuration and the signature have been
-    checked (:func:`check_compatible`), so a refused checkpoint leaves the model
+    checked (:func:`_check_compatible`), so a refused checkpoint leaves the model
     as it was. A state that is not asked for (``scheduler=None``, say) is not
     restored, even when the checkpoint holds it.
 
@@ -239,13 +239,13 @@ def load_checkpoint(path, model, optimizer=None, *, scheduler=None, scaler=None,
             scaler state is requested from a checkpoint saved without one.
         FileNotFoundError: no file at ``path``.
     """
-    payload = check_compatible(path, model)
+    payload = _check_compatible(path, model)
     name = Path(path).name
     for key, what, target in (("optimizer", "optimiser", optimizer), ("scheduler", "scheduler", scheduler),
                               ("scaler", "gradient scaler", scaler)):
         if target is not None and payload.get(key) is None:
             raise CheckpointMismatchError(f"checkpoint {name} holds no {what} state; got None")
-    unwrap(model).load_state_dict(payload["model"])
+    _unwrap(model).load_state_dict(payload["model"])
     if optimizer is not None:
         optimizer.load_state_dict(payload["optimizer"])
     if scheduler is not None:
@@ -289,7 +289,7 @@ def state_differences(path_a, path_b, *,
     equality), so two runs that agree here are the same run. ``parts`` selects
     the top-level entries to compare.
     """
-    a, b = read_checkpoint(path_a), read_checkpoint(path_b)
+    a, b = _read_checkpoint(path_a), _read_checkpoint(path_b)
     found: list[str] = []
     for part in parts:
         _differences(a.get(part), b.get(part), part, found)

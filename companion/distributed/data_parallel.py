@@ -62,7 +62,7 @@ def shard_bounds(global_batch, world_size, rank) -> tuple[int, int]:
     return rank * b, (rank + 1) * b
 
 
-def shard_batch(batch, world_size, rank):
+def _shard_batch(batch, world_size, rank):
     """Rank ``rank``'s equal, contiguous slice of ``batch`` (anything with ``len`` and slicing)."""
     start, stop = shard_bounds(len(batch), world_size, rank)
     return batch[start:stop]
@@ -71,7 +71,7 @@ def shard_batch(batch, world_size, rank):
 def split_batch(batch, world_size) -> list:
     """All ``world_size`` equal shards of ``batch``, in rank order (raises for an uneven split)."""
     world_size = check_world_size(world_size)
-    return [shard_batch(batch, world_size, rank) for rank in range(world_size)]
+    return [_shard_batch(batch, world_size, rank) for rank in range(world_size)]
 
 
 def _check_shard_sizes(shard_sizes, total: int) -> list[int]:

@@ -202,7 +202,7 @@ def make_grad_scaler(device, options: dict | None = None):
     return torch.amp.GradScaler(torch.device(device).type, **options)
 
 
-def parameter_checksum(model) -> float:
+def _parameter_checksum(model) -> float:
     """Sum of all parameter entries (float64): equal on every rank exactly when the weights agree."""
     return float(sum(p.detach().double().sum() for p in model.parameters()))
 
@@ -348,7 +348,7 @@ def choose_backend(requested: str = "auto", local_rank: int = 0, world_size: int
     return requested, torch.device("cpu")
 
 
-def load_arrays(path) -> tuple[np.ndarray, np.ndarray]:
+def _load_arrays(path) -> tuple[np.ndarray, np.ndarray]:
     """``(x, y)`` from an ``.npz`` file with arrays ``x`` (features or token ids) and ``y`` (class ids)."""
     with np.load(path, allow_pickle=False) as data:
         missing = {"x", "y"} - set(data.files)
@@ -395,15 +395,15 @@ def main(argv=None) -> int:
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     shard_bounds(args.global_batch, world_size, rank)  # fail early, with the sizes, on an uneven split
     spec = check_model_spec(args.model)
-    x, y = load_arrays(args.data)
+    x, y = _load_arrays(args.data)
     backend, device = choose_backend(args.backend, local_rank, world_size)
     dist.init_process_group(backend, rank=rank, world_size=world_size)
     try:
         set_seed(args.seed + rank, frameworks=("numpy", "torch"))  # each rank its own stream (dropout)
         model = build_model(spec, args.seed + rank).to(device)  # deliberately different on every rank
-        before = parameter_checksum(model)
+        before = _parameter_checksum(model)
         ddp = DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda" else None)
-        after = parameter_checksum(model)  # the constructor broadcast rank 0's weights
+        after = _parameter_checksum(model)  # the constructor broadcast rank 0's weights
         optimizer = make_optimizer(args.optimizer, ddp.parameters(), args.lr)
         scheduler = make_scheduler(optimizer, *args.schedule) if args.schedule else None
         scaler = make_grad_scaler(device, json.loads(args.grad_scaler)) if args.grad_scaler is not None else None
@@ -415,7 +415,7 @@ def main(argv=None) -> int:
                              scheduler=scheduler, scaler=scaler)
         seconds = time.perf_counter() - began
         checksums = [None] * world_size
-        dist.all_gather_object(checksums, (before, after, parameter_checksum(model)))
+        dist.all_gather_object(checksums, (before, after, _parameter_checksum(model)))
         if rank == 0:
             result = {
                 "losses": losses, "start_step": start, "world_size": world_size, "backend": backend,

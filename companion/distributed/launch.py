@@ -1,6 +1,6 @@
 """Launching distributed jobs from Python (book chapter 14).
 
-- :func:`torchrun_command` builds the ``torchrun`` command line for
+- :func:`_torchrun_command` builds the ``torchrun`` command line for
   :mod:`companion.distributed.ddp_train`, with a free rendezvous port (so
   several jobs, tests and notebooks can run at the same time on one machine);
 - :func:`run_ddp` writes the data to a work folder, runs that command with
@@ -37,27 +37,27 @@ class DistributedLaunchError(RuntimeError):
     """A distributed job failed; the message carries its exit status and the workers' stderr."""
 
 
-def free_port() -> int:
+def _free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def torchrun_command(nproc_per_node, script_args, *, port=None, module: str = MODULE) -> list[str]:
+def _torchrun_command(nproc_per_node, script_args, *, port=None, module: str = MODULE) -> list[str]:
     """The command ``torchrun --nproc_per_node N --master_port P -m MODULE ARGS`` as an argument list.
 
     ``torchrun`` is invoked as ``python -m torch.distributed.run`` with this
     interpreter, so the workers use the same environment as the caller.
     """
     nproc = check_world_size(nproc_per_node)
-    port = free_port() if port is None else check_positive_int(port, "port")
+    port = _free_port() if port is None else check_positive_int(port, "port")
     return [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc_per_node", str(nproc),
             "--master_addr", "127.0.0.1", "--master_port", str(port), "-m", module,
             *[str(a) for a in script_args]]
 
 
-def display_command(command, workdir=None) -> str:
+def _display_command(command, workdir=None) -> str:
     """The command as a shell line starting with ``torchrun``; ``workdir`` shows as ``$WORK``, the port as ``$PORT``."""
     parts = list(command)
     if "--master_port" in parts:  # a fresh free port every run
@@ -86,12 +86,12 @@ def run_command(command, *, timeout: float = 300, env=None) -> subprocess.Comple
     except subprocess.TimeoutExpired as error:
         stderr = error.stderr.decode() if isinstance(error.stderr, bytes) else (error.stderr or "")
         raise DistributedLaunchError(
-            f"distributed job did not finish within {timeout} s: {display_command(command)}\n"
+            f"distributed job did not finish within {timeout} s: {_display_command(command)}\n"
             f"workers' stderr:\n{_tail(stderr)}") from None
     if done.returncode != 0:
         raise DistributedLaunchError(
             f"distributed job failed: expected exit status 0, got {done.returncode}\n"
-            f"command: {display_command(command)}\nworkers' stderr:\n{_tail(done.stderr)}")
+            f"command: {_display_command(command)}\nworkers' stderr:\n{_tail(done.stderr)}")
     return done
 
 
@@ -137,12 +137,12 @@ def run_ddp(x, y, model_spec, *, nproc=2, steps, global_batch, lr=1e-3, seed=0, 
         args += ["--schedule", *schedule]
     if grad_scaler is not None:
         args += ["--grad-scaler", json.dumps(grad_scaler)]
-    command = torchrun_command(nproc, args)
+    command = _torchrun_command(nproc, args)
     run_command(command, timeout=timeout)
     if not out_path.is_file():
         raise DistributedLaunchError(f"distributed job exited with status 0 but wrote no result at {out_path}")
     result = json.loads(out_path.read_text())
-    result["command"] = display_command(command, work)
+    result["command"] = _display_command(command, work)
     if owned:
         for path in (data_path, out_path):
             path.unlink(missing_ok=True)
@@ -204,7 +204,7 @@ def spawn_gloo(fn, world_size, *args, timeout: float = 120) -> list:
         raise TypeError(f"fn must be a callable; got {type(fn).__name__}")
     with tempfile.TemporaryDirectory(prefix="gloo-") as out_dir:
         try:
-            context = mp.start_processes(_spawn_entry, args=(fn, world_size, free_port(), args, out_dir),
+            context = mp.start_processes(_spawn_entry, args=(fn, world_size, _free_port(), args, out_dir),
                                          nprocs=world_size, join=False, start_method="spawn")
             deadline = time.monotonic() + timeout
             while not context.join(timeout=1):

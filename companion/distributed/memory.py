@@ -22,7 +22,7 @@ from companion.checks import check_positive_int
 STAGES = ("ddp", "zero1", "zero2", "zero3")
 
 
-def per_parameter_bytes(optimizer: str = "adam", precision: str = "mixed_bf16") -> dict[str, int]:
+def _per_parameter_bytes(optimizer: str = "adam", precision: str = "mixed_bf16") -> dict[str, int]:
     """Bytes per parameter of weights, gradients and optimiser state (the fp32 master copy included).
 
     Taken from chapter 13's Eq. (13.7) (:func:`companion.scaling.memory.training_state_bytes`);
@@ -55,7 +55,7 @@ def training_memory_per_device(
             ``"zero2"`` (+ gradients), ``"zero3"`` (+ weights; FSDP full sharding).
         tensor_parallel, pipeline_parallel: the model is first divided over
             t x p devices (evenly, an idealisation).
-        optimizer, precision: as in chapter 13 (:func:`per_parameter_bytes`); the
+        optimizer, precision: as in chapter 13 (:func:`_per_parameter_bytes`); the
             defaults, Adam in mixed bf16 precision, cost 2 + 2 + 12 bytes per parameter.
 
     Returns:
@@ -67,7 +67,7 @@ def training_memory_per_device(
     p = check_positive_int(pipeline_parallel, "pipeline_parallel")
     if stage not in STAGES:
         raise ValueError(f"stage must be one of {STAGES}; got {stage!r}")
-    per = per_parameter_bytes(optimizer, precision)
+    per = _per_parameter_bytes(optimizer, precision)
     local = n_params / (t * p)
     level = STAGES.index(stage)
     weights = per["weights"] * local / (n if level >= 3 else 1)

@@ -47,7 +47,7 @@ def _confidence_and_hits(y_true, y_prob, pos_label):
     return y_prob.max(axis=1), (y_prob.argmax(axis=1) == y_true).astype(np.float64)
 
 
-def bin_edges(confidence, n_bins: int, strategy: str) -> np.ndarray:
+def _bin_edges(confidence, n_bins: int, strategy: str) -> np.ndarray:
     """Edges of ``n_bins`` bins over [0, 1] (uniform) or over the quantiles of ``confidence``."""
     if strategy == "uniform":
         return np.linspace(0.0, 1.0, n_bins + 1)
@@ -71,7 +71,7 @@ def reliability_bins(y_true, y_prob, n_bins: int = 10, strategy: str = "uniform"
     """
     n_bins = check_positive_int(n_bins, "n_bins")
     confidence, hits = _confidence_and_hits(y_true, y_prob, pos_label)
-    edges = bin_edges(confidence, n_bins, strategy)
+    edges = _bin_edges(confidence, n_bins, strategy)
     bin_of = np.searchsorted(edges[1:-1], confidence, side="left")
     counts = np.bincount(bin_of, minlength=n_bins)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -81,7 +81,7 @@ def check_choice(value, name: str, choices: tuple[str, ...]) -> str:
     return value
 
 
-def check_params(params) -> list[np.ndarray]:
+def _check_params(params) -> list[np.ndarray]:
     """Validate the list of parameter arrays an optimizer will update in place."""
     if isinstance(params, np.ndarray):
         raise TypeError("params must be a list of np.ndarray; got a single np.ndarray (wrap it: [array])")
@@ -120,7 +120,7 @@ class Optimizer:
     _buffers: tuple[str, ...] = ()
 
     def __init__(self, params, lr: float):
-        self.params = check_params(params)
+        self.params = _check_params(params)
         self.lr = lr
         self.zero_state()
 

@@ -13,7 +13,7 @@ initialised one and says which parameters are new.
 
 transformers normally draws a "Loading weights" progress bar and logs a load
 report as a warning; both would break notebook regression tests. The loaders
-switch them off for the duration of the call (:func:`quiet_transformers`) and
+switch them off for the duration of the call (:func:`_quiet_transformers`) and
 restore the previous settings afterwards.
 """
 
@@ -61,7 +61,7 @@ def vocab_path() -> Path:
 
 
 @contextlib.contextmanager
-def quiet_transformers():
+def _quiet_transformers():
     """Offline mode, no progress bars and only errors from transformers' logger, inside the block.
 
     ``HF_HUB_OFFLINE`` is set with ``setdefault`` before transformers is imported
@@ -101,10 +101,10 @@ def _resolve_device(device):
     raise TypeError(f"device must be None, a str or a torch.device; got {type(device).__name__}")
 
 
-def load_tokenizer():
+def _load_tokenizer():
     """The model's WordPiece tokenizer (``AutoTokenizer``, lower-casing, [CLS]/[SEP]/[PAD]), offline."""
     path = minilm_path()
-    with quiet_transformers():
+    with _quiet_transformers():
         from transformers import AutoTokenizer
 
         return AutoTokenizer.from_pretrained(path)
@@ -125,7 +125,7 @@ def load_minilm(*, device=None, output_attentions: bool = False):
         raise TypeError(f"output_attentions must be a bool; got {type(output_attentions).__name__}")
     device = _resolve_device(device)
     path = minilm_path()
-    with quiet_transformers():
+    with _quiet_transformers():
         from transformers import AutoModel, AutoTokenizer
 
         tokenizer = AutoTokenizer.from_pretrained(path)
@@ -150,7 +150,7 @@ def load_minilm_classifier(num_labels: int = 2, *, device=None):
         raise ValueError(f"num_labels must be at least 2 (one logit per class); got {num_labels}")
     device = _resolve_device(device)
     path = minilm_path()
-    with quiet_transformers():
+    with _quiet_transformers():
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         tokenizer = AutoTokenizer.from_pretrained(path)

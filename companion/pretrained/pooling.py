@@ -15,7 +15,7 @@ whatever the encoder wrote there cannot change the result.
 from __future__ import annotations
 
 
-def check_hidden_and_mask(hidden, attention_mask):
+def _check_hidden_and_mask(hidden, attention_mask):
     """Raise unless ``hidden`` is (B, T, D) floating point and ``attention_mask`` (B, T) of 0/1 or bool."""
     import torch
 
@@ -47,7 +47,7 @@ def mean_pool(hidden, attention_mask):
     """
     from companion.models.transformer import masked_mean
 
-    check_hidden_and_mask(hidden, attention_mask)
+    _check_hidden_and_mask(hidden, attention_mask)
     counts = attention_mask.sum(dim=1)  # (B,)
     if counts.numel() and bool((counts == 0).any()):
         rows = (counts == 0).nonzero().flatten().tolist()
