@@ -60,6 +60,55 @@ def test_tied_head_shares_storage_and_gradient():
     assert model.lm_head.bias is None
 
 
+# --- the padding row of the token embedding (the docstring of companion.models.gpt) -----------------------------
+
+
+def _pad_row_gradient(model, ids):
+    model.zero_grad(set_to_none=True)
+    lm_loss(model(ids[:, :-1]), ids[:, 1:]).backward()
+    return model.embedding.token.weight.grad[0]
+
+
+def test_padding_row_starts_at_zero_and_gets_no_gradient_from_the_lookup():
+    # Untied: row 0 of E is used by the lookup only, and padding_idx=0 gives it no gradient, even where
+    # the input is <pad>; so it stays 0 however long the model trains.
+    for tie in (True, False):
+        assert torch.equal(_model(tie_embeddings=tie).embedding.token.weight[0], torch.zeros(32))
+    model = _model(tie_embeddings=False, dropout=0.0)
+    ids = torch.randint(0, 23, (4, 12))
+    ids[:, :4] = 0  # plenty of <pad> inputs
+    assert torch.equal(_pad_row_gradient(model, ids), torch.zeros(32))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.1)
+    for _ in range(3):
+        _pad_row_gradient(model, ids)
+        optimizer.step()
+    assert torch.equal(model.embedding.token.weight[0], torch.zeros(32))
+
+
+def test_tied_padding_row_gets_the_gradient_of_the_pad_logit_and_does_not_stay_zero():
+    # Tied: the same matrix is the output layer, so row 0 receives d loss / d z_pad (softmax minus target,
+    # times the final states) although no input and no target is <pad>; training moves it off 0.
+    model = _model(dropout=0.0)
+    ids = torch.randint(1, 23, (4, 12))
+    grad = _pad_row_gradient(model, ids)
+    assert grad.abs().max() > 0
+    with torch.no_grad():
+        states = model.final_norm(_final_states(model, ids[:, :-1]))
+        probs = torch.softmax(model.lm_head(states), dim=-1)
+    expected = (probs[..., 0:1] * states).sum(dim=(0, 1)) / ids[:, 1:].numel()  # no target is 0
+    torch.testing.assert_close(grad, expected, rtol=1e-4, atol=1e-7)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    optimizer.step()
+    assert model.embedding.token.weight[0].norm() > 0
+
+
+def _final_states(model, ids):
+    x = model.embedding(ids)
+    for block in model.blocks:
+        x = block(x, is_causal=True)
+    return x
+
+
 def test_gpt_needs_a_causal_config():
     with pytest.raises(ValueError, match="causal=True"):
         GPT(_config(causal=False))

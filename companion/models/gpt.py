@@ -21,9 +21,12 @@ from N(0, 0.02^2), biases 0, LayerNorms at scale 1 and shift 0, but without
 GPT-2's extra factor 1/sqrt(2 L) on the output projections that add into the
 residual stream (which keeps the residual's variance from growing with depth L;
 at the book's depths of 2-4 blocks it changes little). The padding row of E
-starts at 0; with the head tied to E it receives the gradient of the <pad>
-logit and so does not stay 0 in training. Small initial logits make the first
-loss close to ln V, the loss of the uniform guess.
+starts at 0, and the lookup never gives it a gradient (``padding_idx=0``, even
+where the input is <pad>), so with an untied head it stays 0. With the head tied
+to E it also serves as the output vector of <pad>: it receives the gradient of
+the <pad> logit, softmax probability times the final state, and so does not stay
+0 in training, although <pad> never occurs in the text. Small initial logits
+make the first loss close to ln V, the loss of the uniform guess.
 
 Training and evaluating it (character streams, the loss, perplexity, the
 training loop) live in :mod:`companion.train.language_model`; generating with it

@@ -6,7 +6,9 @@ The pieces, each a small ``nn.Module`` configured by a
 - :class:`TokenAndPositionEmbedding`: X_0 = E[ids] + P[start : start + T], Eq. (10.1).
   The token embedding is *not* scaled by sqrt(D): PyTorch initialises its rows
   from N(0, 1), the same scale as the sinusoidal table, Eq. (10.6). Row 0 of E
-  belongs to the padding id and stays zero.
+  belongs to the padding id: it starts at zero and the lookup gives it no
+  gradient (``padding_idx=0``), so in the encoder and classifier it stays zero.
+  (A GPT whose output layer is tied to E is the exception: companion.models.gpt.)
 - :class:`FeedForward`: GELU(x W1 + b1) W2 + b2 with W1 of shape (D, F) and W2 of
   shape (F, D), Eq. (10.2), applied to every position separately.
 - :class:`TransformerBlock`: multi-head self-attention
