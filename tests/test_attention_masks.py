@@ -36,7 +36,7 @@ def test_padding_mask_marks_the_first_length_positions():
 
 
 @pytest.mark.parametrize("lengths, error, message", [
-    (np.array([6]), ValueError, r"lengths must lie in \[0, 5\] \(max_len, the padded length T\); got a length of 6"),
+    (np.array([6]), ValueError, r"lengths must lie in \[0, 5\] \(the padded length T\); got min 6, max 6"),
     (np.array([-1]), ValueError, "lengths must be >= 0; got minimum -1"),
     (np.array([[1]]), ValueError, r"lengths must be 1-D \(one length per sequence\); got shape \(1, 1\)"),
     (np.array([1.5]), TypeError, "lengths must be an integer array; got dtype float64"),

@@ -202,7 +202,7 @@ def test_encode_and_decode_reject_bad_input():
 def test_padding_mask_and_its_errors():
     np.testing.assert_array_equal(padding_mask([2, 0, 3]), [[1, 1, 0], [0, 0, 0], [1, 1, 1]])
     assert padding_mask(np.array([1]), 4).shape == (1, 4)
-    with pytest.raises(ValueError, match=r"lengths must lie in \[0, 2\] \(max_len, the padded length T\)"):
+    with pytest.raises(ValueError, match=r"lengths must lie in \[0, 2\] \(the padded length T\); got min 3, max 3"):
         padding_mask([3], 2)
     with pytest.raises(ValueError, match=">= 0"):
         padding_mask([-1, 2])

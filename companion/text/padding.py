@@ -37,8 +37,8 @@ def padding_mask(lengths, max_len: int | None = None) -> np.ndarray:
         max_len = check_positive_int(max_len, "max_len")
         if lengths.size and lengths.max() > max_len:
             raise ValueError(
-                f"lengths must lie in [0, {max_len}] (max_len, the padded length T); "
-                f"got a length of {int(lengths.max())}"
+                f"lengths must lie in [0, {max_len}] (the padded length T); "
+                f"got min {int(lengths.min())}, max {int(lengths.max())}"
             )
     return np.arange(max_len)[None, :] < lengths[:, None]
 
