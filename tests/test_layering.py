@@ -39,6 +39,7 @@ LAYERS = {
     "companion.pretrained": 8,
     "companion.generation": 8,
     "companion.scaling": 9,
+    "companion.compression": 9,
     "companion.distributed": 10,
     "companion.bench": 10,
     "companion.doctor": 11,
