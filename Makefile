@@ -61,11 +61,12 @@ budget: $(STAMP) data
 	$(PY) benchmarks/notebook_budget.py
 
 # The benchmark suite of chapter 13 (results in benchmarks/results/bench_<device>.*),
-# then the import-time and attention scripts. Run it on a quiet machine.
-bench: $(STAMP)
+# then the attention, import-time and chapter 15 compression scripts. Run it on a quiet machine.
+bench: $(STAMP) data
 	$(PY) -m companion bench --runs 3
 	$(PY) benchmarks/attention.py --threads 1 --runs 3
 	$(PY) benchmarks/import_time.py
+	$(PY) benchmarks/compression.py
 
 clean:
 	rm -rf _build
