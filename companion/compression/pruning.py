@@ -19,12 +19,15 @@ import numpy as np
 from companion.checks import as_float_array
 
 
-def _check_fraction(value, name: str) -> float:
+def _check_fraction(value, name: str, interval: str) -> float:
+    """``value`` as a float inside ``interval``, "[0, 1)" or "(0, 1]"; else TypeError or ValueError."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
-        raise TypeError(f"{name} must be a number in [0, 1); got {type(value).__name__} {value!r}")
-    if not 0.0 <= float(value) < 1.0:
-        raise ValueError(f"{name} must lie in [0, 1); got {value}")
-    return float(value)
+        raise TypeError(f"{name} must be a number in {interval}; got {type(value).__name__} {value!r}")
+    value = float(value)
+    inside = 0.0 <= value < 1.0 if interval == "[0, 1)" else 0.0 < value <= 1.0
+    if not inside:
+        raise ValueError(f"{name} must lie in {interval}; got {value}")
+    return value
 
 
 def magnitude_mask(weight, sparsity: float) -> np.ndarray:
@@ -34,7 +37,7 @@ def magnitude_mask(weight, sparsity: float) -> np.ndarray:
     equal magnitudes the entries earlier in row-major order are pruned first.
     """
     weight = as_float_array(weight, "weight")
-    sparsity = _check_fraction(sparsity, "sparsity")
+    sparsity = _check_fraction(sparsity, "sparsity", "[0, 1)")
     n_pruned = int(round(sparsity * weight.size))
     mask = np.ones(weight.size, dtype=bool)
     order = np.argsort(np.abs(weight).reshape(-1), kind="stable")
@@ -57,12 +60,9 @@ def neuron_scores(w_in, w_out) -> np.ndarray:
 
 def neurons_to_keep(w_in, w_out, keep_fraction: float) -> np.ndarray:
     """Sorted indices of the ``ceil(keep_fraction * hidden)`` neurons of highest score (at least one)."""
-    if isinstance(keep_fraction, bool) or not isinstance(keep_fraction, (int, float, np.floating)):
-        raise TypeError(f"keep_fraction must be a number in (0, 1]; got {type(keep_fraction).__name__}")
-    if not 0.0 < float(keep_fraction) <= 1.0:
-        raise ValueError(f"keep_fraction must lie in (0, 1]; got {keep_fraction}")
+    keep_fraction = _check_fraction(keep_fraction, "keep_fraction", "(0, 1]")
     scores = neuron_scores(w_in, w_out)
-    n_keep = max(1, int(np.ceil(float(keep_fraction) * len(scores))))
+    n_keep = max(1, int(np.ceil(keep_fraction * len(scores))))
     return np.sort(np.argsort(-scores, kind="stable")[:n_keep])
 
 
