@@ -1,5 +1,5 @@
-"""Command line: ``python -m companion doctor``, ``python -m companion data fetch`` and
-``python -m companion bench [--quick] [--out DIR]``."""
+"""Command line: ``python -m companion doctor``, ``python -m companion data fetch``,
+``python -m companion bench [--quick] [--out DIR]`` and ``python -m companion serve [--port N]``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,11 @@ def main(argv: list[str] | None = None) -> int:
         from companion.bench.cli import main as bench_main
 
         return bench_main(argv[1:])
+    if argv[:1] == ["serve"]:
+        # The server parses its own options (python -m companion serve --help).
+        from companion.serving.cli import main as serve_main
+
+        return serve_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m companion", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("doctor", help="report versions, threads, accelerators and offline data sources")
@@ -21,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="SUBCOMMAND")
     data_commands.add_parser("fetch", help="download the English sentiment archive once into the cache directory")
     commands.add_parser("bench", help="run the benchmark suite and save its results (see bench --help)")
+    commands.add_parser("serve", help="serve the sentiment model over HTTP on 127.0.0.1 (see serve --help)")
     args = parser.parse_args(argv)
     if args.command == "doctor":
         from companion.doctor import main as doctor_main

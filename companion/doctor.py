@@ -59,7 +59,7 @@ def pinned_versions(path: Path = REQUIREMENTS) -> dict[str, str]:
         line = line.split("#", 1)[0].strip()
         if "==" in line:
             name, version = (part.strip() for part in line.split("==", 1))
-            pins[name] = version
+            pins[name.split("[", 1)[0]] = version  # uvicorn[standard] is the distribution uvicorn
     return pins
 
 

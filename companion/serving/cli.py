@@ -1,0 +1,49 @@
+"""``python -m companion serve``: build the sentiment model once, then serve it (book chapter 16)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def default_model_dir() -> Path:
+    """Where the served model is built: ``<cache>/serving/sentiment-en`` (the data cache of DESIGN.md)."""
+    from companion.data.sources import cache_dir
+
+    return cache_dir() / "serving" / "sentiment-en"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from companion.serving.app import ServingConfig
+    from companion.serving.validation import Limits
+
+    parser = argparse.ArgumentParser(prog="python -m companion serve", description=__doc__)
+    parser.add_argument("--model-dir", type=Path, default=None,
+                        help="folder of the built model (default: <cache>/serving/sentiment-en); "
+                             "built there first if it holds none")
+    parser.add_argument("--build", action="store_true", help="rebuild the model even if the folder holds one")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--max-batch-size", type=int, default=32, help="texts per model call; 1 turns batching off")
+    parser.add_argument("--max-wait-ms", type=float, default=5.0, help="longest wait for a batch to fill")
+    parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads")
+    parser.add_argument("--max-texts", type=int, default=Limits.max_texts, help="texts per request")
+    parser.add_argument("--max-text-chars", type=int, default=Limits.max_text_chars, help="characters per text")
+    args = parser.parse_args(argv)
+    try:
+        config = ServingConfig(max_batch_size=args.max_batch_size, max_wait_ms=args.max_wait_ms,
+                               limits=Limits(max_text_chars=args.max_text_chars, max_texts=args.max_texts))
+    except (TypeError, ValueError) as error:
+        parser.error(str(error))
+    model_dir = args.model_dir or default_model_dir()
+    if args.build or not (model_dir / "manifest.json").is_file():
+        from companion.serving.sentiment_model import build_sentiment_model
+
+        print(f"building the sentiment model in {model_dir} (about 40 s, once)", file=sys.stderr, flush=True)
+        build_sentiment_model(model_dir)
+    from companion.serving.server import serve
+
+    print(f"serving {model_dir} at http://{args.host}:{args.port} (Ctrl-C stops)", file=sys.stderr, flush=True)
+    serve(model_dir, host=args.host, port=args.port, config=config, threads=args.threads)
+    return 0

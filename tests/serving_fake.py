@@ -1,0 +1,38 @@
+"""A stand-in model behind the real application, for the server tests (chapter 16).
+
+``uvicorn --factory tests.serving_fake:create_fake_app`` serves it. The model is
+deterministic and fast, so that the tests are about HTTP, batching and faults, not about
+MiniLM: a text containing "good" is positive, one containing "FAIL" makes the model raise.
+Environment variables slow it down: FAKE_LOAD_SECONDS (the load), FAKE_BATCH_SECONDS (each call).
+"""
+
+import os
+import time
+
+from companion.serving.app import ServingConfig, create_app
+from companion.serving.validation import Limits
+
+
+class FakeModel:
+    manifest = {"name": "fake", "labels": ["negative", "positive"]}
+
+    def __init__(self, batch_seconds: float):
+        self.batch_seconds = batch_seconds
+
+    def predict(self, texts):
+        time.sleep(self.batch_seconds)
+        if any("FAIL" in text for text in texts):
+            raise ValueError("the fake model refuses texts that contain FAIL")
+        return [{"label": "positive" if "good" in text else "negative", "batch_size": len(texts)} for text in texts]
+
+
+def load_fake_model():
+    time.sleep(float(os.environ.get("FAKE_LOAD_SECONDS", "0")))
+    return FakeModel(float(os.environ.get("FAKE_BATCH_SECONDS", "0.001")))
+
+
+def create_fake_app():
+    config = ServingConfig(max_batch_size=int(os.environ.get("FAKE_MAX_BATCH", "8")),
+                           max_wait_ms=float(os.environ.get("FAKE_MAX_WAIT_MS", "20")),
+                           limits=Limits(max_text_chars=100, max_texts=4, max_body_bytes=2048))
+    return create_app(load_fake_model, config, description="fake model")
