@@ -61,12 +61,13 @@ budget: $(STAMP) data
 	$(PY) benchmarks/notebook_budget.py
 
 # The benchmark suite of chapter 13 (results in benchmarks/results/bench_<device>.*),
-# then the attention, import-time and chapter 15 compression scripts. Run it on a quiet machine.
+# then the attention, import-time, chapter 15 compression and chapter 16 serving scripts. Run it on a quiet machine.
 bench: $(STAMP) data
 	$(PY) -m companion bench --runs 3
 	$(PY) benchmarks/attention.py --threads 1 --runs 3
 	$(PY) benchmarks/import_time.py
 	$(PY) benchmarks/compression.py
+	$(PY) benchmarks/serving.py
 
 clean:
 	rm -rf _build

@@ -279,3 +279,14 @@ def test_latency_summary_is_in_milliseconds():
     assert summary["max_ms"] == pytest.approx(100.0)
     with pytest.raises(ValueError, match="non-empty"):
         latency_summary([])
+
+
+def test_run_open_load_checks_its_bounds_before_sending_anything():
+    from companion.serving.load import run_open_load
+
+    with pytest.raises(ValueError, match="only targets"):
+        run_open_load("http://192.168.1.1", ["a"], rate_rps=10, n_requests=1)
+    with pytest.raises(ValueError, match="rate_rps"):
+        run_open_load("http://127.0.0.1:9", ["a"], rate_rps=0, n_requests=1)
+    with pytest.raises(ValueError, match="max_in_flight"):
+        run_open_load("http://127.0.0.1:9", ["a"], rate_rps=5, n_requests=1, max_in_flight=0)

@@ -112,6 +112,23 @@ def test_metrics_count_requests_by_status(server):
     assert after["model_batch_size_count"] >= 1
 
 
+def test_the_load_generators_send_exactly_what_they_are_told(server):
+    from companion.serving.load import run_load, run_open_load
+
+    closed = run_load(server.url, ["good"], concurrency=4, n_requests=40)
+    assert (closed["requests"], closed["ok"], closed["failed"]) == (40, 40, 0)
+    opened = run_open_load(server.url, ["good"], rate_rps=200, n_requests=40, seed=1)
+    assert (opened["requests"], opened["ok"], opened["failed"]) == (40, 40, 0)
+    assert 0 < opened["p50_ms"] <= opened["p99_ms"]
+
+
+def test_the_load_generator_counts_failed_requests(server):
+    from companion.serving.load import run_load
+
+    result = run_load(server.url, ["FAIL"], concurrency=2, n_requests=6)
+    assert result["failed"] == 6 and result["statuses"] == {"500": 6} and "p50_ms" not in result
+
+
 def test_not_ready_until_the_model_is_loaded():
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "--factory", "tests.serving_fake:create_fake_app",

@@ -1,8 +1,15 @@
 """A bounded load generator for a local server: throughput and latency percentiles (book chapter 16).
 
-``concurrency`` clients each send one request, wait for its answer, and send the next (a
-closed loop, as users behind a page do), until ``n_requests`` have been sent or
-``time_limit_s`` has passed. It only talks to 127.0.0.1, localhost or ::1: a load test
+Two kinds of load, both bounded by a request count and a time limit:
+
+* :func:`run_load`, a closed loop: ``concurrency`` clients each send one request, wait for its
+  answer and send the next, as users behind a page do; the server sets the pace;
+* :func:`run_open_load`, an open loop: requests arrive at the times of a Poisson process of
+  rate ``rate_rps`` whatever the server does, as independent users do; this is the arrival
+  process of the queueing formulas (16.2)-(16.4), and the one under which p99 explodes as the
+  utilisation approaches 1.
+
+The generator only talks to 127.0.0.1, localhost or ::1: a load test
 aimed at someone else's server by mistake is an attack. By Little's law, Eq. (16.1), the
 closed loop's throughput ``X`` and mean latency ``W`` satisfy ``concurrency = X W``.
 """
@@ -15,7 +22,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from companion.checks import check_positive_int, check_texts
+from companion.checks import check_positive_int, check_seed, check_texts
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -28,6 +35,11 @@ def check_local_url(url: str) -> str:
     if parts.scheme != "http" or parts.hostname not in LOCAL_HOSTS:
         raise ValueError(f"the load generator only targets http://127.0.0.1, localhost or [::1]; got {url!r}")
     return url.rstrip("/")
+
+
+def _check_time_limit(time_limit_s) -> None:
+    if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, (int, float)) or not 0 < time_limit_s <= 3600:
+        raise ValueError(f"time_limit_s must be a number of seconds in (0, 3600]; got {time_limit_s!r}")
 
 
 def latency_summary(latencies_s) -> dict:
@@ -78,6 +90,56 @@ async def _load(url: str, texts: list[str], concurrency: int, n_requests: int, t
     return result
 
 
+async def _open_load(url: str, texts: list[str], arrivals: np.ndarray, time_limit_s: float, timeout_s: float,
+                     max_in_flight: int) -> dict:
+    import httpx
+
+    latencies, statuses = [], {}
+    limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight)
+    async with httpx.AsyncClient(base_url=url, timeout=timeout_s, limits=limits) as client:
+        started = time.perf_counter()
+
+        async def one(index: int) -> None:
+            due = started + arrivals[index]
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            try:
+                status = (await client.post("/v1/sentiment", json={"text": texts[index % len(texts)]})).status_code
+            except httpx.HTTPError as error:
+                status = type(error).__name__
+            statuses[status] = statuses.get(status, 0) + 1
+            if status == 200:
+                latencies.append(time.perf_counter() - due)  # from the arrival: waiting for a connection counts
+
+        due = arrivals[arrivals < time_limit_s]
+        await asyncio.gather(*(one(i) for i in range(len(due))))
+        seconds = time.perf_counter() - started
+    sent = sum(statuses.values())
+    result = {"rate_rps": len(arrivals) / arrivals[-1], "requests": sent, "ok": statuses.get(200, 0),
+              "failed": sent - statuses.get(200, 0), "statuses": {str(k): v for k, v in statuses.items()},
+              "seconds": seconds, "throughput_rps": statuses.get(200, 0) / seconds}
+    if latencies:
+        result.update(latency_summary(latencies))
+    return result
+
+
+def run_open_load(url: str, texts, *, rate_rps: float, n_requests: int, seed: int = 0, time_limit_s: float = 60.0,
+                  timeout_s: float = 30.0, max_in_flight: int = 256) -> dict:
+    """Send ``n_requests`` single-text requests at Poisson arrival times of rate ``rate_rps`` (seeded).
+
+    Latency runs from each request's arrival time, so time spent waiting for one of the
+    ``max_in_flight`` connections counts as queueing, as it would for a real user.
+    """
+    url = check_local_url(url)
+    texts = check_texts(texts, allow_blank=False)
+    n_requests = check_positive_int(n_requests, "n_requests")
+    max_in_flight = check_positive_int(max_in_flight, "max_in_flight")
+    if isinstance(rate_rps, bool) or not isinstance(rate_rps, (int, float)) or not 0 < rate_rps <= 10_000:
+        raise ValueError(f"rate_rps must be a number of requests per second in (0, 10000]; got {rate_rps!r}")
+    _check_time_limit(time_limit_s)
+    gaps = np.random.default_rng(check_seed(seed)).exponential(1.0 / rate_rps, size=n_requests)
+    return asyncio.run(_open_load(url, texts, np.cumsum(gaps), float(time_limit_s), float(timeout_s), max_in_flight))
+
+
 def run_load(url: str, texts, *, concurrency: int, n_requests: int, time_limit_s: float = 60.0,
              timeout_s: float = 30.0) -> dict:
     """Send ``n_requests`` single-text requests (cycling through ``texts``) from ``concurrency`` clients.
@@ -89,6 +151,5 @@ def run_load(url: str, texts, *, concurrency: int, n_requests: int, time_limit_s
     texts = check_texts(texts, allow_blank=False)
     concurrency = check_positive_int(concurrency, "concurrency")
     n_requests = check_positive_int(n_requests, "n_requests")
-    if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, (int, float)) or not 0 < time_limit_s <= 3600:
-        raise ValueError(f"time_limit_s must be a number of seconds in (0, 3600]; got {time_limit_s!r}")
+    _check_time_limit(time_limit_s)
     return asyncio.run(_load(url, texts, concurrency, n_requests, float(time_limit_s), float(timeout_s)))
