@@ -3,7 +3,8 @@
 ``uvicorn --factory tests.serving_fake:create_fake_app`` serves it. The model is
 deterministic and fast, so that the tests are about HTTP, batching and faults, not about
 MiniLM: a text containing "good" is positive, one containing "FAIL" makes the model raise.
-Environment variables slow it down: FAKE_LOAD_SECONDS (the load), FAKE_BATCH_SECONDS (each call).
+Environment variables slow it down: FAKE_LOAD_SECONDS (the load), FAKE_BATCH_SECONDS (each call);
+FAKE_MAX_BATCH, FAKE_MAX_WAIT_MS and FAKE_MAX_QUEUED set the batcher.
 """
 
 import os
@@ -34,5 +35,6 @@ def load_fake_model():
 def create_fake_app():
     config = ServingConfig(max_batch_size=int(os.environ.get("FAKE_MAX_BATCH", "8")),
                            max_wait_ms=float(os.environ.get("FAKE_MAX_WAIT_MS", "20")),
+                           max_queued_texts=int(os.environ.get("FAKE_MAX_QUEUED", "1024")),
                            limits=Limits(max_text_chars=100, max_texts=4, max_body_bytes=2048))
     return create_app(load_fake_model, config, description="fake model")

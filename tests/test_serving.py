@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from companion.serving.batching import BatcherClosedError, DynamicBatcher
+from companion.serving.batching import BatcherClosedError, DynamicBatcher, QueueFullError
 from companion.serving.load import check_local_url, latency_summary, run_load
 from companion.serving.validation import Limits, RequestError, parse_sentiment_body
 
@@ -130,6 +130,26 @@ def test_batch_size_one_runs_requests_one_at_a_time_in_arrival_order():
     assert model.calls == [["0"], ["1"], ["2"], ["3"], ["4"]]
 
 
+def test_a_full_queue_refuses_at_once_and_frees_its_places_as_batches_run():
+    model = RecordingModel(seconds=0.02)
+
+    async def scenario():
+        batcher = DynamicBatcher(model, max_batch_size=1, max_wait_s=0.0, max_queued_texts=2)
+        batcher.start()
+        # the five submissions run before the worker takes any: two fit, three are refused
+        outcomes = await asyncio.gather(*(batcher.submit([str(i)]) for i in range(5)), return_exceptions=True)
+        assert batcher.queued_texts == 0
+        later = await batcher.submit(["again"])  # the queue drained: accepted again
+        await batcher.close()
+        return outcomes, later
+
+    outcomes, later = run_async(scenario())
+    assert outcomes[:2] == [["0"], ["1"]] and later == ["AGAIN"]
+    refused = [outcome for outcome in outcomes[2:] if isinstance(outcome, QueueFullError)]
+    assert len(refused) == 3 and "2 texts are waiting" in str(refused[0]) and "at most 2" in str(refused[0])
+    assert model.calls == [["0"], ["1"], ["again"]]
+
+
 def test_a_lone_request_waits_at_most_max_wait():
     model = RecordingModel(seconds=0.0)
 
@@ -196,6 +216,7 @@ def test_a_model_that_returns_the_wrong_number_of_results_is_an_error():
 @pytest.mark.parametrize("kwargs, error", [
     ({"max_batch_size": 0}, ValueError), ({"max_batch_size": 2.0}, TypeError),
     ({"max_wait_s": -0.1}, ValueError), ({"max_wait_s": 2}, ValueError), ({"max_wait_s": "5"}, ValueError),
+    ({"max_queued_texts": 0}, ValueError), ({"max_queued_texts": 1.5}, TypeError),
 ])
 def test_bad_batcher_settings_are_refused(kwargs, error):
     with pytest.raises(error):

@@ -175,6 +175,20 @@ def test_shutdown_answers_the_requests_in_flight():
         httpx.get(server.url + "/healthz", timeout=1)
 
 
+def test_an_overloaded_server_sheds_requests_with_503_and_retry_after():
+    # one text per 0.3 s and room for 2 waiting: of 6 simultaneous requests, 1 computes, 2 wait, 3 are shed
+    with fake_server(FAKE_BATCH_SECONDS="0.3", FAKE_MAX_BATCH="1", FAKE_MAX_WAIT_MS="0", FAKE_MAX_QUEUED="2") as server:
+        with concurrent.futures.ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(lambda i: post(server, {"text": f"good {i}"}), range(6)))
+        statuses = [answer.status_code for answer in answers]
+        shed = [answer for answer in answers if answer.status_code == 503]
+        # 3 shed when the first request is already computing as the others arrive, 4 if it is not yet
+        assert statuses.count(200) >= 2 and 3 <= len(shed) <= 4 and len(shed) + statuses.count(200) == 6, statuses
+        assert all(answer.headers["retry-after"] == "1" and "over capacity" in answer.json()["detail"]
+                   for answer in shed)
+        assert post(server, {"text": "good"}).status_code == 200  # the queue drained: served again
+
+
 # --- the real model ----------------------------------------------------------------------------
 
 
@@ -227,3 +241,16 @@ def test_serve_refuses_bad_options():
     result = subprocess.run([sys.executable, "-m", "companion", "serve", "--max-batch-size", "0"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "max_batch_size must be a positive int" in result.stderr
+
+
+def test_the_load_generator_runs_inside_a_running_event_loop(server):
+    # A Jupyter kernel runs an event loop; asyncio.run alone would refuse to start there.
+    import asyncio
+
+    from companion.serving.load import run_load
+
+    async def from_a_loop():
+        return run_load(server.url, ["good"], concurrency=2, n_requests=10)
+
+    result = asyncio.run(from_a_loop())
+    assert (result["requests"], result["ok"]) == (10, 10)

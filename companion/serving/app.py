@@ -9,7 +9,8 @@
 * ``GET /metrics``: :class:`companion.serving.metrics.ServerMetrics` in the Prometheus text format.
 
 Every refused request gets ``{"detail": message}`` with a 4xx status; a model failure gets
-500 for that request alone; after shutdown starts, new requests get 503 while the ones already
+500 for that request alone; a request that finds the batcher's queue full gets 503 with a
+``Retry-After`` header at once (load shedding); after shutdown starts, new requests get 503 while the ones already
 queued are answered. The model loads in a worker thread after the server starts, so that
 ``/healthz`` answers at once and ``/readyz`` says when the model is there.
 """
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from companion.checks import check_positive_int
-from companion.serving.batching import BatcherClosedError, DynamicBatcher
+from companion.serving.batching import BatcherClosedError, DynamicBatcher, QueueFullError
 from companion.serving.metrics import ServerMetrics
 from companion.serving.validation import Limits, RequestError, parse_sentiment_body
 
@@ -38,10 +39,12 @@ class ServingConfig:
 
     max_batch_size: int = 32
     max_wait_ms: float = 5.0
+    max_queued_texts: int = 1024
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self):
         check_positive_int(self.max_batch_size, "max_batch_size")
+        check_positive_int(self.max_queued_texts, "max_queued_texts")
         if isinstance(self.max_wait_ms, bool) or not isinstance(self.max_wait_ms, (int, float)) \
                 or not 0 <= self.max_wait_ms <= 1000:
             raise ValueError(f"max_wait_ms must be a number in [0, 1000]; got {self.max_wait_ms!r}")
@@ -120,7 +123,8 @@ def create_app(load_model: Callable[[], object], config: ServingConfig = Serving
             logger.error("the model failed to load: %s", state.load_error)
             return
         batcher = DynamicBatcher(predict, max_batch_size=config.max_batch_size,
-                                 max_wait_s=config.max_wait_ms / 1000, on_batch=state.metrics.observe_batch)
+                                 max_wait_s=config.max_wait_ms / 1000, max_queued_texts=config.max_queued_texts,
+                                 on_batch=state.metrics.observe_batch)
         batcher.start()
         state.model, state.batcher = model, batcher
         state.metrics.ready.set(1)
@@ -156,6 +160,8 @@ def create_app(load_model: Callable[[], object], config: ServingConfig = Serving
             results = await state.batcher.submit(texts)
         except BatcherClosedError as error:
             return JSONResponse({"detail": str(error)}, status_code=503)
+        except QueueFullError as error:
+            return JSONResponse({"detail": str(error)}, status_code=503, headers={"Retry-After": "1"})
         except Exception as error:  # noqa: BLE001 - this request alone fails
             logger.exception("the model failed on a request")
             return JSONResponse({"detail": f"the model failed on this request: {type(error).__name__}: {error}"},

@@ -12,6 +12,12 @@ Each caller gets its own answers. If the model raises on a batch of several requ
 request is run again alone, so only the request that makes the model fail gets the error.
 :meth:`DynamicBatcher.close` stops new submissions and finishes every request already
 queued (the drain of a graceful shutdown).
+
+The queue is bounded: a submission that would bring more than ``max_queued_texts`` texts into
+the queue is refused at once with :class:`QueueFullError`. A server past its capacity cannot
+drain its queue (its utilisation, Eq. (16.2), would exceed 1), so waiting requests would only
+grow later; refusing the excess early keeps the latency of the accepted ones bounded, about
+``max_queued_texts / throughput`` at most, and tells the caller to retry.
 """
 
 from __future__ import annotations
@@ -27,6 +33,10 @@ from companion.checks import check_positive_int
 
 class BatcherClosedError(RuntimeError):
     """Raised by :meth:`DynamicBatcher.submit` once :meth:`DynamicBatcher.close` has been called."""
+
+
+class QueueFullError(RuntimeError):
+    """Raised by :meth:`DynamicBatcher.submit` when the queue holds ``max_queued_texts`` texts already."""
 
 
 @dataclass
@@ -45,17 +55,21 @@ class DynamicBatcher:
     ``run_batch(texts) -> list`` must return one result per text, in order. ``on_batch(size,
     seconds)``, if given, is called after every model call (for the metrics). A request with
     more than ``max_batch_size`` texts runs as a batch of its own. ``max_batch_size=1`` turns
-    batching off: one request per model call, in arrival order.
+    batching off: one request per model call, in arrival order. At most ``max_queued_texts``
+    texts wait at any time (the batch being computed is not counted).
     """
 
     def __init__(self, run_batch: Callable[[list[str]], Sequence], *, max_batch_size: int = 32,
-                 max_wait_s: float = 0.005, on_batch: Callable[[int, float], None] | None = None):
+                 max_wait_s: float = 0.005, max_queued_texts: int = 1024,
+                 on_batch: Callable[[int, float], None] | None = None):
         if not callable(run_batch):
             raise TypeError(f"run_batch must be callable; got {type(run_batch).__name__}")
         self.max_batch_size = check_positive_int(max_batch_size, "max_batch_size")
         if isinstance(max_wait_s, bool) or not isinstance(max_wait_s, (int, float)) or not 0 <= max_wait_s <= 1:
             raise ValueError(f"max_wait_s must be a number of seconds in [0, 1]; got {max_wait_s!r}")
         self.max_wait_s = float(max_wait_s)
+        self.max_queued_texts = check_positive_int(max_queued_texts, "max_queued_texts")
+        self.queued_texts = 0
         self._run_batch = run_batch
         self._on_batch = on_batch
         self._queue: asyncio.Queue | None = None
@@ -79,7 +93,11 @@ class DynamicBatcher:
                                      if self._closed else "the batcher is not started")
         if not isinstance(texts, list) or not texts:
             raise ValueError(f"texts must be a non-empty list; got {texts!r}")
+        if self.queued_texts + len(texts) > self.max_queued_texts:
+            raise QueueFullError(f"the server is over capacity: {self.queued_texts} texts are waiting and the "
+                                 f"queue holds at most {self.max_queued_texts}; retry later")
         pending = _Pending(list(texts), asyncio.get_running_loop().create_future())
+        self.queued_texts += len(pending.texts)
         self._queue.put_nowait(pending)
         return await pending.future
 
@@ -128,6 +146,7 @@ class DynamicBatcher:
 
     async def _run(self, loop, batch: list[_Pending]) -> None:
         texts = [text for pending in batch for text in pending.texts]
+        self.queued_texts -= len(texts)  # out of the queue, into the model
         try:
             results = await self._call(loop, texts)
         except Exception as error:  # noqa: BLE001 - the model's failure goes to its callers

@@ -28,11 +28,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-batch-size", type=int, default=32, help="texts per model call; 1 turns batching off")
     parser.add_argument("--max-wait-ms", type=float, default=5.0, help="longest wait for a batch to fill")
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads")
+    parser.add_argument("--max-queued-texts", type=int, default=ServingConfig.max_queued_texts,
+                        help="texts that may wait for the model; beyond, requests get 503 at once")
     parser.add_argument("--max-texts", type=int, default=Limits.max_texts, help="texts per request")
     parser.add_argument("--max-text-chars", type=int, default=Limits.max_text_chars, help="characters per text")
     args = parser.parse_args(argv)
     try:
         config = ServingConfig(max_batch_size=args.max_batch_size, max_wait_ms=args.max_wait_ms,
+                               max_queued_texts=args.max_queued_texts,
                                limits=Limits(max_text_chars=args.max_text_chars, max_texts=args.max_texts))
     except (TypeError, ValueError) as error:
         parser.error(str(error))

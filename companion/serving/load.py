@@ -17,6 +17,7 @@ closed loop's throughput ``X`` and mean latency ``W`` satisfy ``concurrency = X 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import time
 from urllib.parse import urlsplit
 
@@ -35,6 +36,19 @@ def check_local_url(url: str) -> str:
     if parts.scheme != "http" or parts.hostname not in LOCAL_HOSTS:
         raise ValueError(f"the load generator only targets http://127.0.0.1, localhost or [::1]; got {url!r}")
     return url.rstrip("/")
+
+
+def _run_to_completion(coroutine):
+    """``asyncio.run(coroutine)``, in a thread of its own when this thread already runs an event loop.
+
+    A Jupyter kernel runs one, and ``asyncio.run`` refuses to start a second loop inside it.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _check_time_limit(time_limit_s) -> None:
@@ -137,7 +151,8 @@ def run_open_load(url: str, texts, *, rate_rps: float, n_requests: int, seed: in
         raise ValueError(f"rate_rps must be a number of requests per second in (0, 10000]; got {rate_rps!r}")
     _check_time_limit(time_limit_s)
     gaps = np.random.default_rng(check_seed(seed)).exponential(1.0 / rate_rps, size=n_requests)
-    return asyncio.run(_open_load(url, texts, np.cumsum(gaps), float(time_limit_s), float(timeout_s), max_in_flight))
+    arrivals = np.cumsum(gaps)
+    return _run_to_completion(_open_load(url, texts, arrivals, float(time_limit_s), float(timeout_s), max_in_flight))
 
 
 def run_load(url: str, texts, *, concurrency: int, n_requests: int, time_limit_s: float = 60.0,
@@ -152,4 +167,4 @@ def run_load(url: str, texts, *, concurrency: int, n_requests: int, time_limit_s
     concurrency = check_positive_int(concurrency, "concurrency")
     n_requests = check_positive_int(n_requests, "n_requests")
     _check_time_limit(time_limit_s)
-    return asyncio.run(_load(url, texts, concurrency, n_requests, float(time_limit_s), float(timeout_s)))
+    return _run_to_completion(_load(url, texts, concurrency, n_requests, float(time_limit_s), float(timeout_s)))
