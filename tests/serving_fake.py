@@ -4,13 +4,17 @@
 deterministic and fast, so that the tests are about HTTP, batching and faults, not about
 MiniLM: a text containing "good" is positive, one containing "FAIL" makes the model raise.
 Environment variables slow it down: FAKE_LOAD_SECONDS (the load), FAKE_BATCH_SECONDS (each call);
-FAKE_MAX_BATCH, FAKE_MAX_WAIT_MS and FAKE_MAX_QUEUED set the batcher.
+FAKE_MAX_BATCH, FAKE_MAX_WAIT_MS and FAKE_MAX_QUEUED set the batcher; FAKE_GENERATOR_DIR, a folder
+written by ``companion.serving.text_generator.save_text_generator``, adds ``POST /v1/generate``.
 """
 
 import os
+import sys
 import time
+from pathlib import Path
 
 from companion.serving.app import ServingConfig, create_app
+from companion.serving.server import ServerProcess, free_port
 from companion.serving.validation import Limits
 
 
@@ -37,4 +41,19 @@ def create_fake_app():
                            max_wait_ms=float(os.environ.get("FAKE_MAX_WAIT_MS", "20")),
                            max_queued_texts=int(os.environ.get("FAKE_MAX_QUEUED", "1024")),
                            limits=Limits(max_text_chars=100, max_texts=4, max_body_bytes=2048))
-    return create_app(load_fake_model, config, description="fake model")
+    generator_dir = os.environ.get("FAKE_GENERATOR_DIR")
+    load_generator = None
+    if generator_dir:
+        from companion.serving.text_generator import TextGenerator
+
+        load_generator = lambda: TextGenerator(generator_dir)  # noqa: E731
+    return create_app(load_fake_model, config, description="fake model", load_generator=load_generator)
+
+
+def fake_server(**env) -> ServerProcess:
+    """A :class:`ServerProcess` of :func:`create_fake_app` on a free port; ``env`` adds FAKE_* settings."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "--factory", "tests.serving_fake:create_fake_app",
+               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    root = Path(__file__).resolve().parents[1]
+    return ServerProcess(command, port, ready_timeout_s=60, env={**os.environ, "PYTHONPATH": str(root), **env})

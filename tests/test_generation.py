@@ -8,7 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from companion.generation.generate import check_prompt, generate
+from companion.generation.generate import check_prompt, generate, generate_stream
 from companion.generation.sampling import (apply_temperature, check_logits, entropy, filter_logits, greedy,
                                            next_token_distribution, sample_next_token, top_k_filter, top_p_filter)
 from companion.models.config import TransformerConfig
@@ -262,3 +262,37 @@ def test_stop_id_ends_rows(small_gpt):
     first = int(generate(small_gpt, [2, 3], 1)[0, -1])
     out = generate(small_gpt, [2, 3], 6, stop_id=first)
     assert out.tolist() == [[2, 3, first]]  # the only row stopped at once
+
+
+# --- streaming ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("use_cache", [True, False])
+@pytest.mark.parametrize("settings_", [dict(strategy="greedy"), dict(strategy="sample", top_k=5)])
+def test_the_stream_yields_the_tokens_of_generate_one_step_at_a_time(small_gpt, use_cache, settings_):
+    whole = generate(small_gpt, [[2, 3], [4, 5]], 9, use_cache=use_cache,
+                     generator=torch.Generator().manual_seed(3), **settings_)
+    steps = list(generate_stream(small_gpt, [[2, 3], [4, 5]], 9, use_cache=use_cache,
+                                 generator=torch.Generator().manual_seed(3), **settings_))
+    assert len(steps) == 9 and all(step.shape == (2,) for step in steps)
+    assert torch.equal(torch.stack(steps, dim=1), whole[:, 2:])
+
+
+def test_the_stream_checks_its_settings_before_the_first_step(small_gpt):
+    # the errors come from the call itself, not from the first next()
+    with pytest.raises(ValueError, match=r"= 25 exceeds the model's max_len 24"):
+        generate_stream(small_gpt, [2] * 20, 5)
+    with pytest.raises(ValueError, match="empty prompt"):
+        generate_stream(small_gpt, [], 3)
+    assert list(generate_stream(small_gpt, [2, 3], 0)) == []
+
+
+def test_closing_the_stream_early_stops_it_and_restores_training_mode(small_gpt):
+    small_gpt.train()
+    stream = generate_stream(small_gpt, [2, 3], 10)
+    first = next(stream)
+    assert not small_gpt.training  # dropout is off while the stream runs
+    stream.close()
+    assert small_gpt.training
+    assert int(first[0]) == int(generate(small_gpt, [2, 3], 1)[0, -1])
+    small_gpt.eval()

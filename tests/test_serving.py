@@ -311,3 +311,39 @@ def test_run_open_load_checks_its_bounds_before_sending_anything():
         run_open_load("http://127.0.0.1:9", ["a"], rate_rps=0, n_requests=1)
     with pytest.raises(ValueError, match="max_in_flight"):
         run_open_load("http://127.0.0.1:9", ["a"], rate_rps=5, n_requests=1, max_in_flight=0)
+
+
+# --- POST /v1/generate: the body --------------------------------------------------------------------------
+
+
+def test_a_generate_body_gets_its_defaults_and_its_room_in_the_context():
+    from companion.serving.validation import GenerateRequest, parse_generate_body
+
+    assert parse_generate_body(b'{"prompt": "The film"}', max_len=128) == GenerateRequest("The film", 64)
+    assert parse_generate_body(b'{"prompt": "The film"}', max_len=40).max_new_tokens == 32  # all the room left
+    asked = parse_generate_body(json.dumps({"prompt": "a", "max_new_tokens": 5, "temperature": 0.8, "top_k": 3,
+                                            "seed": 7, "stream": False}).encode(), max_len=16)
+    assert asked == GenerateRequest("a", 5, 0.8, 3, 7, False)
+
+
+@pytest.mark.parametrize("body, status, words", [
+    (b"{prompt", 400, "must be JSON"),
+    (b'["a"]', 422, "must be a JSON object"),
+    (b'{"text": "a"}', 422, "unknown field(s) ['text']"),
+    (b'{"max_new_tokens": 3}', 422, 'must have a "prompt"'),
+    (b'{"prompt": ""}', 422, "non-empty string; got str ''"),
+    (b'{"prompt": 5}', 422, "non-empty string; got int 5"),
+    (json.dumps({"prompt": "x" * 16}).encode(), 422, "shorter than the model's context of 16 characters; got 16"),
+    (b'{"prompt": "abc", "max_new_tokens": 14}', 422, "integer from 1 to 13; got int 14"),
+    (b'{"prompt": "abc", "max_new_tokens": true}', 422, "integer from 1 to 13; got bool True"),
+    (b'{"prompt": "abc", "temperature": -1}', 422, "from 0 (greedy) to 5; got int -1"),
+    (b'{"prompt": "abc", "top_k": 0}', 422, '"top_k" must be an integer of at least 1; got int 0'),
+    (b'{"prompt": "abc", "seed": -2}', 422, '"seed" must be an integer from 0'),
+    (b'{"prompt": "abc", "stream": "yes"}', 422, "true or false; got str 'yes'"),
+])
+def test_bad_generate_bodies_get_a_4xx_that_says_what_was_expected(body, status, words):
+    from companion.serving.validation import parse_generate_body
+
+    with pytest.raises(RequestError) as caught:
+        parse_generate_body(body, max_len=16)
+    assert caught.value.status == status and words in caught.value.message, caught.value.message

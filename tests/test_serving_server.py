@@ -17,15 +17,9 @@ import pytest
 
 from companion.serving.metrics import parse_exposition
 from companion.serving.server import ServerProcess, free_port, serve_command
+from serving_fake import fake_server
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def fake_server(**env) -> ServerProcess:
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "--factory", "tests.serving_fake:create_fake_app",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    return ServerProcess(command, port, ready_timeout_s=60, env={**os.environ, "PYTHONPATH": str(ROOT), **env})
 
 
 @pytest.fixture(scope="module")

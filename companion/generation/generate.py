@@ -77,30 +77,8 @@ def _check_model(model):
     return config
 
 
-@torch.no_grad()
-def generate(model, prompt_ids, max_new_tokens: int, *, strategy: str = "greedy", temperature: float = 1.0,
-             top_k: int | None = None, top_p: float | None = None, use_cache: bool = True,
-             generator: torch.Generator | None = None, stop_id: int | None = None) -> torch.Tensor:
-    """Continue ``prompt_ids`` by ``max_new_tokens`` tokens; returns (B, T_prompt + max_new_tokens) ids.
-
-    Args:
-        model: a :class:`companion.models.gpt.GPT` (or a model with the same interface).
-            It is put in eval mode for the call (dropout off) and restored afterwards.
-        prompt_ids: (T,) or (B, T) token ids, 1 <= T <= ``model.config.max_len``.
-        max_new_tokens: int >= 0; T + max_new_tokens must not exceed ``max_len``.
-        strategy: ``"greedy"`` (Eq. (12.6)) or ``"sample"``; with sampling,
-            ``temperature``, ``top_k`` and ``top_p`` shape the distribution,
-            Eqs. (12.7), (12.9), (12.10).
-        use_cache: keep keys and values between steps (True) or recompute the
-            whole prefix at every step (False); the tokens are the same.
-        generator: a seeded ``torch.Generator`` for reproducible sampling.
-        stop_id: if given, a row that has produced this id keeps producing it
-            (the output stays rectangular); generation ends early once every
-            row has, and the result is then shorter.
-
-    Raises:
-        TypeError, ValueError: bad prompt, settings, or a length past ``max_len``.
-    """
+def _check_settings(model, prompt_ids, max_new_tokens, strategy, temperature, top_k, top_p, use_cache, stop_id):
+    """The prompt as a (B, T) tensor on the model's device, once every setting has been checked."""
     config = _check_model(model)
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}; got {strategy!r}")
@@ -126,33 +104,88 @@ def generate(model, prompt_ids, max_new_tokens: int, *, strategy: str = "greedy"
                          f"model's max_len {config.max_len} (no sliding window: shorten the prompt or generate less)")
     if stop_id is not None and not (isinstance(stop_id, numbers.Integral) and 0 <= stop_id < config.vocab_size):
         raise ValueError(f"stop_id must be None or a token id in [0, {config.vocab_size}); got {stop_id!r}")
+    return ids
 
+
+def generate_stream(model, prompt_ids, max_new_tokens: int, *, strategy: str = "greedy", temperature: float = 1.0,
+                    top_k: int | None = None, top_p: float | None = None, use_cache: bool = True,
+                    generator: torch.Generator | None = None, stop_id: int | None = None):
+    """The tokens of :func:`generate`, one step at a time: an iterator of (B,) id tensors.
+
+    Every setting is checked when this is called, before anything is computed. The first
+    ``next()`` runs the prefill and picks the first new token; each later ``next()`` is one
+    decoding step. A server streams each token to its caller as soon as it exists, so the
+    caller waits one prefill for its first token instead of the whole generation. With
+    ``stop_id``, the iterator ends once every row has produced it (rows that finished early
+    repeat it). Closing the iterator early (a caller that went away) stops the computation.
+    """
+    ids = _check_settings(model, prompt_ids, max_new_tokens, strategy, temperature, top_k, top_p, use_cache,
+                          stop_id)
+    return _decode(model, ids, int(max_new_tokens), strategy, temperature, top_k, top_p, use_cache, generator,
+                   stop_id)
+
+
+def _decode(model, ids, max_new_tokens, strategy, temperature, top_k, top_p, use_cache, generator, stop_id):
     if max_new_tokens == 0:
-        return ids.clone()
+        return
+    total = ids.shape[1] + max_new_tokens
     was_training = model.training
     model.eval()
     try:
-        caches = model.make_caches() if use_cache else None
-        logits = model(ids, caches=caches, start=0)[:, -1, :]
-        finished = torch.zeros(ids.shape[0], dtype=torch.bool, device=device)
-        for _ in range(int(max_new_tokens)):
-            token = sample_next_token(logits, strategy=strategy, temperature=temperature, top_k=top_k,
-                                      top_p=top_p, generator=generator)
+        with torch.no_grad():
+            caches = model.make_caches() if use_cache else None
+            logits = model(ids, caches=caches, start=0)[:, -1, :]
+        finished = torch.zeros(ids.shape[0], dtype=torch.bool, device=ids.device)
+        for _ in range(max_new_tokens):
+            with torch.no_grad():
+                token = sample_next_token(logits, strategy=strategy, temperature=temperature, top_k=top_k,
+                                          top_p=top_p, generator=generator)
             if stop_id is not None:
                 token = torch.where(finished, torch.full_like(token, stop_id), token)
                 finished |= token == stop_id
             ids = torch.cat([ids, token[:, None]], dim=1)
+            yield token
             if stop_id is not None and bool(finished.all()):
-                break
+                return
             if ids.shape[1] == total:
-                break  # the last token needs no logits after it
-            if use_cache:
-                logits = model(ids[:, -1:], caches=caches, start=ids.shape[1] - 1)[:, -1, :]
-            else:
-                logits = model(ids, caches=None, start=0)[:, -1, :]
+                return  # the last token needs no logits after it
+            with torch.no_grad():  # grad mode is thread-local: set it around each step, not once
+                if use_cache:
+                    logits = model(ids[:, -1:], caches=caches, start=ids.shape[1] - 1)[:, -1, :]
+                else:
+                    logits = model(ids, caches=None, start=0)[:, -1, :]
     finally:
         model.train(was_training)
-    return ids
 
 
-__all__ = ["check_prompt", "generate"]
+def generate(model, prompt_ids, max_new_tokens: int, *, strategy: str = "greedy", temperature: float = 1.0,
+             top_k: int | None = None, top_p: float | None = None, use_cache: bool = True,
+             generator: torch.Generator | None = None, stop_id: int | None = None) -> torch.Tensor:
+    """Continue ``prompt_ids`` by ``max_new_tokens`` tokens; returns (B, T_prompt + max_new_tokens) ids.
+
+    Args:
+        model: a :class:`companion.models.gpt.GPT` (or a model with the same interface).
+            It is put in eval mode for the call (dropout off) and restored afterwards.
+        prompt_ids: (T,) or (B, T) token ids, 1 <= T <= ``model.config.max_len``.
+        max_new_tokens: int >= 0; T + max_new_tokens must not exceed ``max_len``.
+        strategy: ``"greedy"`` (Eq. (12.6)) or ``"sample"``; with sampling,
+            ``temperature``, ``top_k`` and ``top_p`` shape the distribution,
+            Eqs. (12.7), (12.9), (12.10).
+        use_cache: keep keys and values between steps (True) or recompute the
+            whole prefix at every step (False); the tokens are the same.
+        generator: a seeded ``torch.Generator`` for reproducible sampling.
+        stop_id: if given, a row that has produced this id keeps producing it
+            (the output stays rectangular); generation ends early once every
+            row has, and the result is then shorter.
+
+    Raises:
+        TypeError, ValueError: bad prompt, settings, or a length past ``max_len``.
+    """
+    ids = _check_settings(model, prompt_ids, max_new_tokens, strategy, temperature, top_k, top_p, use_cache,
+                          stop_id)
+    tokens = list(_decode(model, ids, int(max_new_tokens), strategy, temperature, top_k, top_p, use_cache,
+                          generator, stop_id))
+    return torch.cat([ids, torch.stack(tokens, dim=1)], dim=1) if tokens else ids.clone()
+
+
+__all__ = ["check_prompt", "generate", "generate_stream"]

@@ -6,7 +6,13 @@
 * ``GET /healthz``: 200 while the process serves HTTP at all (liveness);
 * ``GET /readyz``: 200 once the model is loaded, 503 before (readiness: a load balancer sends
   no traffic to a server that is not ready);
-* ``GET /metrics``: :class:`companion.serving.metrics.ServerMetrics` in the Prometheus text format.
+* ``GET /metrics``: :class:`companion.serving.metrics.ServerMetrics` in the Prometheus text format;
+* ``POST /v1/generate`` (when the server was given a text generator): chapter 12's GPT
+  continues a prompt; with ``"stream": true`` (the default) each character is sent as a
+  server-sent event as soon as it exists (``data: {"text": "a"}``), then ``event: done``.
+  Generation runs in a thread of its own, one decoding step at a time, so concurrent streams
+  take turns step by step and never wait for each other's whole answer; their steps are not
+  batched together (continuous batching, which chapter 16 measures, would do that).
 
 Every refused request gets ``{"detail": message}`` with a 4xx status; a model failure gets
 500 for that request alone; a request that finds the batcher's queue full gets 503 with a
@@ -18,19 +24,21 @@ queued are answered. The model loads in a worker thread after the server starts,
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from companion.checks import check_positive_int
 from companion.serving.batching import BatcherClosedError, DynamicBatcher, QueueFullError
 from companion.serving.metrics import ServerMetrics
-from companion.serving.validation import Limits, RequestError, parse_sentiment_body
+from companion.serving.validation import Limits, RequestError, parse_generate_body, parse_sentiment_body
 
 logger = logging.getLogger("companion.serving")
 
-ROUTES = ("/v1/sentiment", "/healthz", "/readyz", "/metrics")
+ROUTES = ("/v1/sentiment", "/v1/generate", "/healthz", "/readyz", "/metrics")
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,8 @@ class ServingConfig:
 class _State:
     def __init__(self):
         self.model = None
+        self.generator = None
+        self.generator_pool: ThreadPoolExecutor | None = None
         self.batcher: DynamicBatcher | None = None
         self.load_error: str | None = None
         self.metrics = ServerMetrics()
@@ -101,13 +111,21 @@ async def _read_body(request, limit: int) -> bytes:
 
 
 def create_app(load_model: Callable[[], object], config: ServingConfig = ServingConfig(), *,
-               description: str = "sentiment model"):
-    """A FastAPI application serving ``load_model()`` (an object with ``predict(texts) -> list``)."""
+               description: str = "sentiment model", load_generator: Callable[[], object] | None = None):
+    """A FastAPI application serving ``load_model()`` (an object with ``predict(texts) -> list``).
+
+    ``load_generator``, if given, returns a :class:`companion.serving.text_generator.TextGenerator`
+    (``stream(prompt, max_new_tokens, temperature=, top_k=, seed=)`` and ``max_len``) for
+    ``POST /v1/generate``; the server is ready once both are loaded.
+    """
     from fastapi import FastAPI, Request
-    from fastapi.responses import JSONResponse, Response
+    from fastapi.responses import JSONResponse, Response, StreamingResponse
 
     if not callable(load_model):
         raise TypeError(f"load_model must be a callable that returns the model; got {type(load_model).__name__}")
+    if load_generator is not None and not callable(load_generator):
+        raise TypeError(f"load_generator must be None or a callable that returns a text generator; "
+                        f"got {type(load_generator).__name__}")
     if not isinstance(config, ServingConfig):
         raise TypeError(f"config must be a ServingConfig; got {type(config).__name__}")
     state = _State()
@@ -118,6 +136,9 @@ def create_app(load_model: Callable[[], object], config: ServingConfig = Serving
             predict = getattr(model, "predict", None)
             if not callable(predict):
                 raise TypeError(f"the loaded model has no predict(texts) method; got {type(model).__name__}")
+            if load_generator is not None:
+                state.generator = await asyncio.to_thread(load_generator)
+                state.generator_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="generator")
         except Exception as error:  # noqa: BLE001 - reported by /readyz and the log
             state.load_error = f"{type(error).__name__}: {error}"
             logger.error("the model failed to load: %s", state.load_error)
@@ -138,6 +159,8 @@ def create_app(load_model: Callable[[], object], config: ServingConfig = Serving
         await loading
         if state.batcher is not None:
             await state.batcher.close()
+        if state.generator_pool is not None:
+            state.generator_pool.shutdown(wait=True)
         state.metrics.ready.set(0)
 
     app = FastAPI(title="companion serving", description=f"Chapter 16's {description} over HTTP.",
@@ -168,6 +191,36 @@ def create_app(load_model: Callable[[], object], config: ServingConfig = Serving
                                 status_code=500)
         return {"results": results} if is_batch else results[0]
 
+    @app.post("/v1/generate")
+    async def generate(request: Request):
+        if load_generator is None:
+            return JSONResponse({"detail": "this server has no text generator; start it with "
+                                           "`python -m companion serve --generator`"}, status_code=404)
+        body = await _read_body(request, config.limits.max_body_bytes)
+        if state.generator is None or state.batcher is None or state.batcher.closed:
+            detail = ("the model failed to load: " + state.load_error) if state.load_error else \
+                "the server is not ready (loading or shutting down); retry when GET /readyz answers 200"
+            return JSONResponse({"detail": detail}, status_code=503)
+        asked = parse_generate_body(body, state.generator.max_len, config.limits)
+        characters = state.generator.stream(asked.prompt, asked.max_new_tokens, temperature=asked.temperature,
+                                            top_k=asked.top_k, seed=asked.seed)
+        steps = _Steps(characters, state.generator_pool, state.metrics)
+        if not asked.stream:
+            text = "".join([piece async for piece in steps])
+            return {"text": text, "tokens": steps.count}
+
+        async def events():
+            try:
+                async for piece in steps:
+                    yield f"data: {json.dumps({'text': piece}, ensure_ascii=False)}\n\n"
+            except Exception as error:  # noqa: BLE001 - the status line is sent: report in the stream
+                logger.exception("the generator failed during a stream")
+                yield f"event: error\ndata: {json.dumps({'detail': f'{type(error).__name__}: {error}'})}\n\n"
+                return
+            yield f"event: done\ndata: {json.dumps({'tokens': steps.count})}\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
     @app.get("/healthz")
     async def healthz():
         return {"status": "ok"}
@@ -188,3 +241,33 @@ def create_app(load_model: Callable[[], object], config: ServingConfig = Serving
 
     app.add_middleware(_MetricsMiddleware, metrics=state.metrics)
     return app
+
+
+class _Steps:
+    """``async for piece in _Steps(iterator, pool, metrics)``: each ``next()`` runs in ``pool``'s thread.
+
+    One step (one decoding step of the GPT) at a time, so the event loop stays free between
+    steps and other streams' steps can run in the same thread in between. Counts the pieces
+    and records the time to the first one; closes the iterator, in its thread, when the
+    consumer stops early (a client that disconnected).
+    """
+
+    def __init__(self, iterator, pool: ThreadPoolExecutor, metrics: ServerMetrics):
+        self.iterator, self.pool, self.metrics = iterator, pool, metrics
+        self.count = 0
+
+    async def __aiter__(self):
+        loop = asyncio.get_running_loop()
+        started, done = time.perf_counter(), object()
+        try:
+            while True:
+                piece = await loop.run_in_executor(self.pool, next, self.iterator, done)
+                if piece is done:
+                    return
+                if self.count == 0:
+                    self.metrics.first_token.observe(time.perf_counter() - started)
+                self.count += 1
+                self.metrics.generated_tokens.inc()
+                yield piece
+        finally:
+            await loop.run_in_executor(self.pool, self.iterator.close)

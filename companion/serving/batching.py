@@ -79,6 +79,11 @@ class DynamicBatcher:
         self.batches_run = 0
         self.texts_run = 0
 
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` has been called (a shutdown has begun)."""
+        return self._closed
+
     def start(self) -> None:
         """Start the batching task on the running event loop."""
         if self._worker is not None:

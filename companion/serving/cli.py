@@ -14,6 +14,13 @@ def default_model_dir() -> Path:
     return cache_dir() / "serving" / "sentiment-en"
 
 
+def default_generator_dir() -> Path:
+    """Where the served GPT is trained: ``<cache>/serving/gpt-en``."""
+    from companion.data.sources import cache_dir
+
+    return cache_dir() / "serving" / "gpt-en"
+
+
 def main(argv: list[str] | None = None) -> int:
     from companion.serving.app import ServingConfig
     from companion.serving.validation import Limits
@@ -30,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads")
     parser.add_argument("--max-queued-texts", type=int, default=ServingConfig.max_queued_texts,
                         help="texts that may wait for the model; beyond, requests get 503 at once")
+    parser.add_argument("--generator", action="store_true",
+                        help="also serve chapter 12's GPT at POST /v1/generate (trained first if missing, ~70 s)")
+    parser.add_argument("--generator-dir", type=Path, default=None,
+                        help="folder of the built GPT (default: <cache>/serving/gpt-en)")
     parser.add_argument("--max-texts", type=int, default=Limits.max_texts, help="texts per request")
     parser.add_argument("--max-text-chars", type=int, default=Limits.max_text_chars, help="characters per text")
     args = parser.parse_args(argv)
@@ -45,8 +56,19 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"building the sentiment model in {model_dir} (about 40 s, once)", file=sys.stderr, flush=True)
         build_sentiment_model(model_dir)
+    generator_dir = None
+    if args.generator:
+        generator_dir = args.generator_dir or default_generator_dir()
+        if not (generator_dir / "manifest.json").is_file():
+            from companion.serving.text_generator import build_text_generator
+
+            print(f"training chapter 12's GPT into {generator_dir} (about 70 s, once)", file=sys.stderr, flush=True)
+            build_text_generator(generator_dir)
+    elif args.generator_dir is not None:
+        parser.error("--generator-dir needs --generator")
     from companion.serving.server import serve
 
     print(f"serving {model_dir} at http://{args.host}:{args.port} (Ctrl-C stops)", file=sys.stderr, flush=True)
-    serve(model_dir, host=args.host, port=args.port, config=config, threads=args.threads)
+    serve(model_dir, host=args.host, port=args.port, config=config, threads=args.threads,
+          generator_dir=generator_dir)
     return 0

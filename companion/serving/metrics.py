@@ -10,6 +10,8 @@ Prometheus text format:
 * ``model_batch_size`` and ``model_batch_duration_seconds``: how many texts each model
   call held and how long it took, the two quantities of Eq. (16.5);
 * ``model_ready``: 1 once the model is loaded.
+* ``generated_tokens_total`` and ``time_to_first_token_seconds``: the text generator's tokens streamed,
+  and how long each generate request waited for its first one.
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ class ServerMetrics:
         self.batch_seconds = Histogram("model_batch_duration_seconds", "Seconds per model call.",
                                        buckets=LATENCY_BUCKETS, registry=self.registry)
         self.ready = Gauge("model_ready", "1 once the model is loaded, else 0.", registry=self.registry)
+        self.generated_tokens = Counter("generated_tokens", "Tokens sent by POST /v1/generate.",
+                                        registry=self.registry)
+        self.first_token = Histogram("time_to_first_token_seconds", "From a generate request to its first token.",
+                                     buckets=LATENCY_BUCKETS, registry=self.registry)
 
     def observe_request(self, path: str, status: int, seconds: float) -> None:
         self.requests.labels(path=path, status=str(status)).inc()

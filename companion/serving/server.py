@@ -26,16 +26,18 @@ LOOPBACK = "127.0.0.1"
 
 
 def serve(model_dir, *, host: str = LOOPBACK, port: int = 8000, config: ServingConfig = ServingConfig(),
-          threads: int = 1, log_level: str = "warning") -> None:
-    """Serve the sentiment model built in ``model_dir`` until SIGINT or SIGTERM."""
+          threads: int = 1, log_level: str = "warning", generator_dir=None) -> None:
+    """Serve the sentiment model built in ``model_dir`` (and the GPT in ``generator_dir``) until SIGTERM."""
     import uvicorn
 
     from companion.serving.sentiment_model import SentimentModel
+    from companion.serving.text_generator import TextGenerator
 
     threads = check_positive_int(threads, "threads")
     model_dir = Path(model_dir)
+    load_generator = None if generator_dir is None else (lambda: TextGenerator(generator_dir))
     app = create_app(lambda: SentimentModel(model_dir, threads=threads), config,
-                     description="English sentiment model (MiniLM, int8 ONNX)")
+                     description="English sentiment model (MiniLM, int8 ONNX)", load_generator=load_generator)
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, timeout_graceful_shutdown=30)
 
 
@@ -47,10 +49,11 @@ def free_port() -> int:
 
 
 def serve_command(model_dir, port: int, *, max_batch_size: int = 32, max_wait_ms: float = 5.0,
-                  threads: int = 1) -> list[str]:
+                  threads: int = 1, generator_dir=None) -> list[str]:
     """The ``python -m companion serve`` command line for a :class:`ServerProcess`."""
-    return [sys.executable, "-m", "companion", "serve", "--model-dir", str(model_dir), "--port", str(port),
-            "--max-batch-size", str(max_batch_size), "--max-wait-ms", str(max_wait_ms), "--threads", str(threads)]
+    command = [sys.executable, "-m", "companion", "serve", "--model-dir", str(model_dir), "--port", str(port),
+               "--max-batch-size", str(max_batch_size), "--max-wait-ms", str(max_wait_ms), "--threads", str(threads)]
+    return command + ([] if generator_dir is None else ["--generator", "--generator-dir", str(generator_dir)])
 
 
 class ServerProcess:

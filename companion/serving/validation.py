@@ -10,11 +10,17 @@ Every text is a string with at least one non-space character and at most
 is at most ``Limits.max_body_bytes`` bytes. :func:`parse_sentiment_body` turns a body into
 the list of texts or raises :class:`RequestError` with the HTTP status and a message that
 says what was expected and what was got.
+
+``POST /v1/generate`` takes ``{"prompt": "...", "max_new_tokens": 64, "temperature": 0,
+"top_k": null, "seed": 0, "stream": true}``; every field but ``prompt`` is optional (those are
+the defaults). :func:`parse_generate_body` checks it against the model's context ``max_len``:
+the prompt plus the new tokens must fit, since the model has no sliding window (chapter 12).
 """
 
 from __future__ import annotations
 
 import json
+import numbers
 from dataclasses import dataclass
 
 from companion.checks import check_positive_int
@@ -64,14 +70,7 @@ def _check_text(value, where: str, limits: Limits) -> str:
 
 def parse_sentiment_body(body: bytes, limits: Limits = Limits()) -> tuple[list[str], bool]:
     """``(texts, is_batch)`` from a request body, or :class:`RequestError`."""
-    if len(body) > limits.max_body_bytes:
-        raise RequestError(413, f"the body must be at most {limits.max_body_bytes} bytes; got {len(body)}")
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise RequestError(400, f'the body must be JSON such as {{"text": "..."}}; it is not: {error}') from None
-    if not isinstance(payload, dict):
-        raise RequestError(422, f'the body must be a JSON object such as {{"text": "..."}}; got {_describe(payload)}')
+    payload = _json_object(body, limits, '{"text": "..."}')
     fields = set(payload)
     unknown = sorted(fields - {"text", "texts"})
     if unknown:
@@ -88,3 +87,68 @@ def parse_sentiment_body(body: bytes, limits: Limits = Limits()) -> tuple[list[s
     if not 1 <= len(texts) <= limits.max_texts:
         raise RequestError(422, f'"texts" must hold 1 to {limits.max_texts} strings; got {len(texts)}')
     return [_check_text(value, f'"texts"[{i}]', limits) for i, value in enumerate(texts)], True
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    """A checked ``POST /v1/generate`` body; ``temperature == 0`` means greedy decoding."""
+
+    prompt: str
+    max_new_tokens: int = 64
+    temperature: float = 0.0
+    top_k: int | None = None
+    seed: int = 0
+    stream: bool = True
+
+
+GENERATE_FIELDS = ("prompt", "max_new_tokens", "temperature", "top_k", "seed", "stream")
+
+
+def _json_object(body: bytes, limits: Limits, example: str) -> dict:
+    if len(body) > limits.max_body_bytes:
+        raise RequestError(413, f"the body must be at most {limits.max_body_bytes} bytes; got {len(body)}")
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise RequestError(400, f"the body must be JSON such as {example}; it is not: {error}") from None
+    if not isinstance(payload, dict):
+        raise RequestError(422, f"the body must be a JSON object such as {example}; got {_describe(payload)}")
+    return payload
+
+
+def _integer(payload: dict, name: str, default, low: int, high: int | None):
+    value = payload.get(name, default)
+    if value is None and default is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low or \
+            (high is not None and value > high):
+        bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise RequestError(422, f'"{name}" must be an integer {bounds}; got {_describe(value)}')
+    return int(value)
+
+
+def parse_generate_body(body: bytes, max_len: int, limits: Limits = Limits()) -> GenerateRequest:
+    """A :class:`GenerateRequest` from a body, for a model whose context holds ``max_len`` tokens."""
+    payload = _json_object(body, limits, '{"prompt": "..."}')
+    unknown = sorted(set(payload) - set(GENERATE_FIELDS))
+    if unknown:
+        raise RequestError(422, f"unknown field(s) {unknown}: the fields are {list(GENERATE_FIELDS)}")
+    if "prompt" not in payload:
+        raise RequestError(422, 'the body must have a "prompt" (a string)')
+    prompt = payload["prompt"]
+    if not isinstance(prompt, str) or not prompt:
+        raise RequestError(422, f'"prompt" must be a non-empty string; got {_describe(prompt)}')
+    if len(prompt) >= max_len:
+        raise RequestError(422, f'"prompt" must be shorter than the model\'s context of {max_len} characters; '
+                                f"got {len(prompt)}")
+    room = max_len - len(prompt)
+    max_new_tokens = _integer(payload, "max_new_tokens", min(64, room), 1, room)
+    temperature = payload.get("temperature", 0.0)
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 <= temperature <= 5:
+        raise RequestError(422, f'"temperature" must be a number from 0 (greedy) to 5; got {_describe(temperature)}')
+    top_k = _integer(payload, "top_k", None, 1, None)
+    seed = _integer(payload, "seed", 0, 0, 2**32 - 1)
+    stream = payload.get("stream", True)
+    if not isinstance(stream, bool):
+        raise RequestError(422, f'"stream" must be true or false; got {_describe(stream)}')
+    return GenerateRequest(prompt, max_new_tokens, float(temperature), top_k, seed, stream)
