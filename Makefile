@@ -68,6 +68,7 @@ bench: $(STAMP) data
 	$(PY) benchmarks/import_time.py
 	$(PY) benchmarks/compression.py
 	$(PY) benchmarks/serving.py
+	$(PY) benchmarks/generation_batching.py
 
 clean:
 	rm -rf _build

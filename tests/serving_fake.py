@@ -5,7 +5,8 @@ deterministic and fast, so that the tests are about HTTP, batching and faults, n
 MiniLM: a text containing "good" is positive, one containing "FAIL" makes the model raise.
 Environment variables slow it down: FAKE_LOAD_SECONDS (the load), FAKE_BATCH_SECONDS (each call);
 FAKE_MAX_BATCH, FAKE_MAX_WAIT_MS and FAKE_MAX_QUEUED set the batcher; FAKE_GENERATOR_DIR, a folder
-written by ``companion.serving.text_generator.save_text_generator``, adds ``POST /v1/generate``.
+written by ``companion.serving.text_generator.save_text_generator``, adds ``POST /v1/generate``;
+FAKE_CHINESE_DIR, a built Chinese model, adds ``"language": "zh"``.
 """
 
 import os
@@ -47,7 +48,14 @@ def create_fake_app():
         from companion.serving.text_generator import TextGenerator
 
         load_generator = lambda: TextGenerator(generator_dir)  # noqa: E731
-    return create_app(load_fake_model, config, description="fake model", load_generator=load_generator)
+    chinese_dir = os.environ.get("FAKE_CHINESE_DIR")
+    more = None
+    if chinese_dir:
+        from companion.serving.encoder_sentiment import EncoderSentimentModel
+
+        more = {"zh": lambda: EncoderSentimentModel(chinese_dir)}
+    return create_app(load_fake_model, config, description="fake model", load_generator=load_generator,
+                      more_languages=more)
 
 
 def fake_server(**env) -> ServerProcess:

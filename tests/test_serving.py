@@ -23,8 +23,20 @@ def refused(body, limits=LIMITS):
 
 
 def test_one_text_and_a_batch_are_accepted():
-    assert parse_sentiment_body(b'{"text": "fine"}', LIMITS) == (["fine"], False)
-    assert parse_sentiment_body(b'{"texts": ["a", "b c"]}', LIMITS) == (["a", "b c"], True)
+    assert parse_sentiment_body(b'{"text": "fine"}', LIMITS) == (["fine"], False, "en")
+    assert parse_sentiment_body(b'{"texts": ["a", "b c"]}', LIMITS) == (["a", "b c"], True, "en")
+    assert parse_sentiment_body('{"text": "很好", "language": "zh"}'.encode(), LIMITS, ("en", "zh")) == (
+        ["很好"], False, "zh")
+
+
+def test_a_language_the_server_does_not_hold_is_refused():
+    with pytest.raises(RequestError) as caught:
+        parse_sentiment_body(b'{"text": "bon", "language": "fr"}', LIMITS, ("en", "zh"))
+    assert caught.value.status == 422
+    assert caught.value.message == ('"language" must be one of [\'en\', \'zh\'] (the models this server holds); '
+                                    "got str 'fr'")
+    with pytest.raises(RequestError, match="one of \\['en'\\]"):
+        parse_sentiment_body(b'{"text": "good", "language": "zh"}', LIMITS)
 
 
 @pytest.mark.parametrize("body, status, words", [

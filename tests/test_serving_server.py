@@ -248,3 +248,14 @@ def test_the_load_generator_runs_inside_a_running_event_loop(server):
 
     result = asyncio.run(from_a_loop())
     assert (result["requests"], result["ok"]) == (10, 10)
+
+
+def test_a_program_that_exits_without_stopping_its_server_takes_the_server_with_it():
+    # a notebook kernel that is shut down without server.stop(): the atexit hook stops the child
+    program = ("import sys; sys.path.insert(0, 'tests'); from serving_fake import fake_server; "
+               "server = fake_server(); server.start(); print(server.url, flush=True)")
+    done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    url = done.stdout.strip().splitlines()[-1]
+    assert done.returncode == 0 and url.startswith("http://127.0.0.1:")
+    with pytest.raises(httpx.TransportError):
+        httpx.get(url + "/healthz", timeout=2)

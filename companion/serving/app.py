@@ -2,7 +2,8 @@
 
 * ``POST /v1/sentiment``: one text or a batch (the body is described in
   :mod:`companion.serving.validation`); every text goes through the
-  :class:`companion.serving.batching.DynamicBatcher`, so concurrent requests share model calls;
+  :class:`companion.serving.batching.DynamicBatcher` of its language (one per model), so
+  concurrent requests share model calls;
 * ``GET /healthz``: 200 while the process serves HTTP at all (liveness);
 * ``GET /readyz``: 200 once the model is loaded, 503 before (readiness: a load balancer sends
   no traffic to a server that is not ready);
@@ -62,7 +63,9 @@ class ServingConfig:
 
 class _State:
     def __init__(self):
-        self.model = None
+        self.model = None  # the English model; self.models holds every language's
+        self.models: dict[str, object] = {}
+        self.batchers: dict[str, DynamicBatcher] = {}
         self.generator = None
         self.generator_pool: ThreadPoolExecutor | None = None
         self.batcher: DynamicBatcher | None = None
@@ -111,8 +114,12 @@ async def _read_body(request, limit: int) -> bytes:
 
 
 def create_app(load_model: Callable[[], object], config: ServingConfig = ServingConfig(), *,
-               description: str = "sentiment model", load_generator: Callable[[], object] | None = None):
+               description: str = "sentiment model", load_generator: Callable[[], object] | None = None,
+               more_languages: dict[str, Callable[[], object]] | None = None):
     """A FastAPI application serving ``load_model()`` (an object with ``predict(texts) -> list``).
+
+    ``load_model`` is the model of language ``"en"``; ``more_languages`` maps other language
+    codes to loaders of models with the same ``predict``, each with a batcher of its own.
 
     ``load_generator``, if given, returns a :class:`companion.serving.text_generator.TextGenerator`
     (``stream(prompt, max_new_tokens, temperature=, top_k=, seed=)`` and ``max_len``) for
@@ -128,14 +135,20 @@ def create_app(load_model: Callable[[], object], config: ServingConfig = Serving
                         f"got {type(load_generator).__name__}")
     if not isinstance(config, ServingConfig):
         raise TypeError(f"config must be a ServingConfig; got {type(config).__name__}")
+    loaders = {"en": load_model, **(more_languages or {})}
+    if not all(isinstance(code, str) and callable(loader) for code, loader in loaders.items()):
+        raise TypeError(f"more_languages must map language codes to callables; got {more_languages!r}")
+    languages = tuple(loaders)
     state = _State()
 
     async def load() -> None:
         try:
-            model = await asyncio.to_thread(load_model)
-            predict = getattr(model, "predict", None)
-            if not callable(predict):
-                raise TypeError(f"the loaded model has no predict(texts) method; got {type(model).__name__}")
+            for language, loader in loaders.items():
+                model = await asyncio.to_thread(loader)
+                if not callable(getattr(model, "predict", None)):
+                    raise TypeError(f"the loaded {language} model has no predict(texts) method; got "
+                                    f"{type(model).__name__}")
+                state.models[language] = model
             if load_generator is not None:
                 state.generator = await asyncio.to_thread(load_generator)
                 state.generator_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="generator")
@@ -143,11 +156,13 @@ def create_app(load_model: Callable[[], object], config: ServingConfig = Serving
             state.load_error = f"{type(error).__name__}: {error}"
             logger.error("the model failed to load: %s", state.load_error)
             return
-        batcher = DynamicBatcher(predict, max_batch_size=config.max_batch_size,
-                                 max_wait_s=config.max_wait_ms / 1000, max_queued_texts=config.max_queued_texts,
-                                 on_batch=state.metrics.observe_batch)
-        batcher.start()
-        state.model, state.batcher = model, batcher
+        for language, model in state.models.items():
+            batcher = DynamicBatcher(model.predict, max_batch_size=config.max_batch_size,
+                                     max_wait_s=config.max_wait_ms / 1000, max_queued_texts=config.max_queued_texts,
+                                     on_batch=state.metrics.observe_batch)
+            batcher.start()
+            state.batchers[language] = batcher
+        state.model, state.batcher = state.models["en"], state.batchers["en"]
         state.metrics.ready.set(1)
 
     @contextlib.asynccontextmanager
@@ -157,8 +172,8 @@ def create_app(load_model: Callable[[], object], config: ServingConfig = Serving
         # Shutdown: uvicorn has stopped accepting connections and waited for open requests;
         # the batcher refuses new texts and answers every queued one before it stops.
         await loading
-        if state.batcher is not None:
-            await state.batcher.close()
+        for batcher in state.batchers.values():
+            await batcher.close()
         if state.generator_pool is not None:
             state.generator_pool.shutdown(wait=True)
         state.metrics.ready.set(0)
@@ -173,14 +188,14 @@ def create_app(load_model: Callable[[], object], config: ServingConfig = Serving
 
     @app.post("/v1/sentiment")
     async def sentiment(request: Request):
-        texts, is_batch = parse_sentiment_body(await _read_body(request, config.limits.max_body_bytes),
-                                               config.limits)
+        texts, is_batch, language = parse_sentiment_body(await _read_body(request, config.limits.max_body_bytes),
+                                                         config.limits, languages)
         if state.batcher is None:
             detail = ("the model failed to load: " + state.load_error) if state.load_error else \
                 "the model is still loading; retry when GET /readyz answers 200"
             return JSONResponse({"detail": detail}, status_code=503)
         try:
-            results = await state.batcher.submit(texts)
+            results = await state.batchers[language].submit(texts)
         except BatcherClosedError as error:
             return JSONResponse({"detail": str(error)}, status_code=503)
         except QueueFullError as error:
@@ -229,7 +244,10 @@ def create_app(load_model: Callable[[], object], config: ServingConfig = Serving
     async def readyz():
         if state.batcher is not None:
             manifest = getattr(state.model, "manifest", None)
-            return {"status": "ready", "model": manifest}
+            languages_served = {code: getattr(model, "manifest", None) for code, model in state.models.items()
+                                if code != "en"}
+            return {"status": "ready", "model": manifest, **({"languages": languages_served} if languages_served
+                                                               else {})}
         if state.load_error:
             return JSONResponse({"status": "failed", "detail": state.load_error}, status_code=503)
         return JSONResponse({"status": "loading"}, status_code=503)

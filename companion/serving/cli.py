@@ -14,6 +14,13 @@ def default_model_dir() -> Path:
     return cache_dir() / "serving" / "sentiment-en"
 
 
+def default_chinese_dir() -> Path:
+    """Where the Chinese sentiment model is trained: ``<cache>/serving/sentiment-zh``."""
+    from companion.data.sources import cache_dir
+
+    return cache_dir() / "serving" / "sentiment-zh"
+
+
 def default_generator_dir() -> Path:
     """Where the served GPT is trained: ``<cache>/serving/gpt-en``."""
     from companion.data.sources import cache_dir
@@ -41,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="also serve chapter 12's GPT at POST /v1/generate (trained first if missing, ~70 s)")
     parser.add_argument("--generator-dir", type=Path, default=None,
                         help="folder of the built GPT (default: <cache>/serving/gpt-en)")
+    parser.add_argument("--chinese", action="store_true",
+                        help='also serve chapter 10\'s Chinese encoder ("language": "zh"; trained first if missing)')
+    parser.add_argument("--chinese-dir", type=Path, default=None,
+                        help="folder of the built Chinese model (default: <cache>/serving/sentiment-zh)")
     parser.add_argument("--max-texts", type=int, default=Limits.max_texts, help="texts per request")
     parser.add_argument("--max-text-chars", type=int, default=Limits.max_text_chars, help="characters per text")
     args = parser.parse_args(argv)
@@ -66,9 +77,20 @@ def main(argv: list[str] | None = None) -> int:
             build_text_generator(generator_dir)
     elif args.generator_dir is not None:
         parser.error("--generator-dir needs --generator")
+    chinese_dir = None
+    if args.chinese:
+        chinese_dir = args.chinese_dir or default_chinese_dir()
+        if not (chinese_dir / "manifest.json").is_file():
+            from companion.serving.encoder_sentiment import build_chinese_sentiment_model
+
+            print(f"training the Chinese sentiment model into {chinese_dir} (about 15 s, once)", file=sys.stderr,
+                  flush=True)
+            build_chinese_sentiment_model(chinese_dir)
+    elif args.chinese_dir is not None:
+        parser.error("--chinese-dir needs --chinese")
     from companion.serving.server import serve
 
     print(f"serving {model_dir} at http://{args.host}:{args.port} (Ctrl-C stops)", file=sys.stderr, flush=True)
     serve(model_dir, host=args.host, port=args.port, config=config, threads=args.threads,
-          generator_dir=generator_dir)
+          generator_dir=generator_dir, chinese_dir=chinese_dir)
     return 0

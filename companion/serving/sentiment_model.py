@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from companion.checks import check_positive_int, check_texts
+from companion.serving.model_folder import read_manifest
 
 MANIFEST = "manifest.json"
 EXPORT_CHECK_TEXTS = 64
@@ -130,14 +131,8 @@ class SentimentModel:
 
         directory = Path(directory)
         files = {name: directory / name for name in ("model.onnx", "tokenizer.json", MANIFEST)}
-        missing = [name for name, path in files.items() if not path.is_file()]
-        if missing:
-            raise FileNotFoundError(f"{directory} is not a built sentiment model: it lacks {missing}; "
-                                    f"build one with `python -m companion serve --build`")
-        self.manifest = json.loads(files[MANIFEST].read_text(encoding="utf-8"))
-        if self.manifest.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"{files[MANIFEST]} has format_version {self.manifest.get('format_version')!r}; "
-                             f"this companion reads version {FORMAT_VERSION}: rebuild the model")
+        self.manifest = read_manifest(directory, files, format_version=FORMAT_VERSION, what="sentiment model",
+                                      build_hint="python -m companion serve --build")
         self.labels = tuple(self.manifest["labels"])
         self.max_len = int(self.manifest["max_len"])
         self.tokenizer = Tokenizer.from_file(str(files["tokenizer.json"]))

@@ -10,6 +10,7 @@ until ``/readyz`` answers 200; the tests, the notebook and the benchmark use it.
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import socket
@@ -26,18 +27,25 @@ LOOPBACK = "127.0.0.1"
 
 
 def serve(model_dir, *, host: str = LOOPBACK, port: int = 8000, config: ServingConfig = ServingConfig(),
-          threads: int = 1, log_level: str = "warning", generator_dir=None) -> None:
-    """Serve the sentiment model built in ``model_dir`` (and the GPT in ``generator_dir``) until SIGTERM."""
+          threads: int = 1, log_level: str = "warning", generator_dir=None, chinese_dir=None) -> None:
+    """Serve the sentiment model built in ``model_dir`` until SIGINT or SIGTERM.
+
+    ``generator_dir`` adds chapter 12's GPT at ``POST /v1/generate``; ``chinese_dir`` adds the
+    Chinese sentiment model (``"language": "zh"``).
+    """
     import uvicorn
 
+    from companion.serving.encoder_sentiment import EncoderSentimentModel
     from companion.serving.sentiment_model import SentimentModel
     from companion.serving.text_generator import TextGenerator
 
     threads = check_positive_int(threads, "threads")
     model_dir = Path(model_dir)
     load_generator = None if generator_dir is None else (lambda: TextGenerator(generator_dir))
+    more = None if chinese_dir is None else {"zh": lambda: EncoderSentimentModel(chinese_dir)}
     app = create_app(lambda: SentimentModel(model_dir, threads=threads), config,
-                     description="English sentiment model (MiniLM, int8 ONNX)", load_generator=load_generator)
+                     description="English sentiment model (MiniLM, int8 ONNX)", load_generator=load_generator,
+                     more_languages=more)
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, timeout_graceful_shutdown=30)
 
 
@@ -49,11 +57,12 @@ def free_port() -> int:
 
 
 def serve_command(model_dir, port: int, *, max_batch_size: int = 32, max_wait_ms: float = 5.0,
-                  threads: int = 1, generator_dir=None) -> list[str]:
+                  threads: int = 1, generator_dir=None, chinese_dir=None) -> list[str]:
     """The ``python -m companion serve`` command line for a :class:`ServerProcess`."""
     command = [sys.executable, "-m", "companion", "serve", "--model-dir", str(model_dir), "--port", str(port),
                "--max-batch-size", str(max_batch_size), "--max-wait-ms", str(max_wait_ms), "--threads", str(threads)]
-    return command + ([] if generator_dir is None else ["--generator", "--generator-dir", str(generator_dir)])
+    command += [] if generator_dir is None else ["--generator", "--generator-dir", str(generator_dir)]
+    return command + ([] if chinese_dir is None else ["--chinese", "--chinese-dir", str(chinese_dir)])
 
 
 class ServerProcess:
@@ -89,6 +98,7 @@ class ServerProcess:
         self._log = tempfile.TemporaryFile(mode="w+b")
         env = dict(os.environ if self.env is None else self.env)
         self.process = subprocess.Popen(self.command, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        atexit.register(self.stop)  # a notebook kernel that exits without stop() leaves no server behind
         deadline = time.monotonic() + self.ready_timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -107,6 +117,7 @@ class ServerProcess:
         """Ask for a graceful shutdown (SIGTERM) and wait for it; returns the exit status."""
         if self.process is None or self.returncode is not None:
             return self.returncode
+        atexit.unregister(self.stop)
         if self.process.poll() is None:
             if os.name == "posix":
                 self.process.send_signal(signal.SIGTERM)

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from companion.checks import check_positive_int
+from companion.serving.model_folder import read_json, read_manifest
 
 FORMAT_VERSION = 1
 REPLACEMENT = "\ufffd"
@@ -108,16 +109,10 @@ class TextGenerator:
         from companion.text import Vocabulary
 
         directory = Path(directory)
-        missing = [name for name in FILES if not (directory / name).is_file()]
-        if missing:
-            raise FileNotFoundError(f"{directory} is not a built text generator: it lacks {missing}; "
-                                    f"build one with `python -m companion serve --generator`")
-        self.manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
-        if self.manifest.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"{directory / 'manifest.json'} has format_version "
-                             f"{self.manifest.get('format_version')!r}; this companion reads {FORMAT_VERSION}")
-        config = TransformerConfig(**json.loads((directory / "config.json").read_text(encoding="utf-8")))
-        self.vocab = Vocabulary(json.loads((directory / "vocab.json").read_text(encoding="utf-8")))
+        self.manifest = read_manifest(directory, FILES, format_version=FORMAT_VERSION, what="text generator",
+                                      build_hint="python -m companion serve --generator")
+        config = TransformerConfig(**read_json(directory, "config.json"))
+        self.vocab = Vocabulary(read_json(directory, "vocab.json"))
         self.device = torch.device("cpu") if device is None else torch.device(device)
         self.model = GPT(config)
         load_model(self.model, str(directory / "model.safetensors"))

@@ -3,7 +3,10 @@
 The body is a JSON object with exactly one of two fields:
 
 * ``{"text": "a review"}``: one text; the answer is one result;
-* ``{"texts": ["a review", "another"]}``: a batch; the answer holds one result per text.
+* ``{"texts": ["a review", "another"]}``: a batch; the answer holds one result per text;
+
+and optionally ``"language"``: ``"en"`` (the default) or another language the server holds a
+model for (``"zh"`` with ``python -m companion serve --chinese``).
 
 Every text is a string with at least one non-space character and at most
 ``Limits.max_text_chars`` characters; a batch holds 1 to ``Limits.max_texts`` texts; the body
@@ -68,25 +71,34 @@ def _check_text(value, where: str, limits: Limits) -> str:
     return value
 
 
-def parse_sentiment_body(body: bytes, limits: Limits = Limits()) -> tuple[list[str], bool]:
-    """``(texts, is_batch)`` from a request body, or :class:`RequestError`."""
+def parse_sentiment_body(body: bytes, limits: Limits = Limits(),
+                         languages: tuple[str, ...] = ("en",)) -> tuple[list[str], bool, str]:
+    """``(texts, is_batch, language)`` from a request body, or :class:`RequestError`.
+
+    ``languages`` are those the server holds a model for; the first is the default.
+    """
     payload = _json_object(body, limits, '{"text": "..."}')
-    fields = set(payload)
+    fields = set(payload) - {"language"}
     unknown = sorted(fields - {"text", "texts"})
     if unknown:
-        raise RequestError(422, f'unknown field(s) {unknown}: the body has exactly one of "text" or "texts"')
+        raise RequestError(422, f'unknown field(s) {unknown}: the body has exactly one of "text" or "texts", '
+                                f'and optionally "language"')
+    language = payload.get("language", languages[0])
+    if language not in languages:
+        raise RequestError(422, f'"language" must be one of {list(languages)} (the models this server holds); '
+                                f"got {_describe(language)}")
     if fields != {"text"} and fields != {"texts"}:
         got = "neither" if not fields else "both"
         raise RequestError(422, f'the body must have exactly one of "text" (a string) or "texts" '
                                 f"(a list of strings); got {got}")
     if "text" in payload:
-        return [_check_text(payload["text"], '"text"', limits)], False
+        return [_check_text(payload["text"], '"text"', limits)], False, language
     texts = payload["texts"]
     if not isinstance(texts, list):
         raise RequestError(422, f'"texts" must be a list of strings; got {_describe(texts)}')
     if not 1 <= len(texts) <= limits.max_texts:
         raise RequestError(422, f'"texts" must hold 1 to {limits.max_texts} strings; got {len(texts)}')
-    return [_check_text(value, f'"texts"[{i}]', limits) for i, value in enumerate(texts)], True
+    return [_check_text(value, f'"texts"[{i}]', limits) for i, value in enumerate(texts)], True, language
 
 
 @dataclass(frozen=True)
