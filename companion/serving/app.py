@@ -17,9 +17,11 @@
 
 Every refused request gets ``{"detail": message}`` with a 4xx status; a model failure gets
 500 for that request alone; a request that finds the batcher's queue full gets 503 with a
-``Retry-After`` header at once (load shedding); after shutdown starts, new requests get 503 while the ones already
-queued are answered. The model loads in a worker thread after the server starts, so that
-``/healthz`` answers at once and ``/readyz`` says when the model is there.
+``Retry-After`` header at once (load shedding). On shutdown uvicorn stops accepting connections and
+waits for the requests in flight, then the batchers finish every queued text; a request that still
+reaches the application after its batcher has closed gets 503. The model loads in a worker
+thread after the server starts, so that ``/healthz`` answers at once and ``/readyz`` says when the
+model is there.
 """
 
 

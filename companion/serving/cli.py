@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         if not (chinese_dir / "manifest.json").is_file():
             from companion.serving.encoder_sentiment import build_chinese_sentiment_model
 
-            print(f"training the Chinese sentiment model into {chinese_dir} (about 15 s, once)", file=sys.stderr,
+            print(f"training the Chinese sentiment model into {chinese_dir} (about 10 s, once)", file=sys.stderr,
                   flush=True)
             build_chinese_sentiment_model(chinese_dir)
     elif args.chinese_dir is not None:
