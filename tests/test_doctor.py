@@ -92,7 +92,8 @@ def test_compares_every_installed_version_with_its_pin(report, tmp_path):
 def test_exit_status_says_whether_something_is_missing(monkeypatch, capsys):
     assert doctor.main() == 0  # `make test` fetched the data and installed the pins
     assert "every pinned package and every data source" in capsys.readouterr().out
-    monkeypatch.setenv("COMPANION_DATA", "/nonexistent-companion-cache")  # the English archive disappears
+    monkeypatch.setenv("COMPANION_DATA", "/nonexistent-companion-cache")  # the fetched archives disappear
     assert doctor.main() == 1
     out = capsys.readouterr().out
-    assert "doctor: 1 problem(s): data source vader-ground-truth is missing (python -m companion data fetch)" in out
+    assert "doctor: 3 problem(s): data source vader-ground-truth is missing (python -m companion data fetch)" in out
+    assert "data source mnist-5k is missing" in out and "data source japanese-vowels is missing" in out

@@ -32,6 +32,7 @@ LAYERS = {
     "companion.metrics": 4,
     "companion.text": 4,
     "companion.data": 4,
+    "companion.speech": 4,
     "companion.attention": 5,
     "companion.rnn": 5,
     "companion.models": 6,

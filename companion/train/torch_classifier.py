@@ -70,12 +70,14 @@ def train_classifier(
     early_stopping=None,
     seed: int = 0,
     device=None,
+    augment=None,
 ) -> History:
     """Train ``model`` with mini-batches and softmax cross-entropy; return its :class:`History`.
 
     Args:
-        model: a module mapping (n, d) inputs to (n, k) logits.
-        train, val: (X, y) pairs of NumPy arrays, y integer class labels.
+        model: a module mapping (n, ...) inputs to (n, k) logits.
+        train, val: (X, y) pairs of NumPy arrays, X with one row per example
+            (n, d) or (n, T, d), y integer class labels.
         epochs, batch_size: positive ints.
         make_optimizer: ``params -> torch.optim.Optimizer``.
         lr_at_step: optional ``step -> learning rate``, applied before every step
@@ -84,6 +86,10 @@ def train_classifier(
             monitoring the validation loss; the best epoch's weights are restored.
         seed: seeds the shuffling order (a private generator, so runs are comparable).
         device: default ``companion.get_device()``.
+        augment: optional ``(X_batch, generator) -> X_batch``, applied to every
+            training batch before the step (for example
+            ``companion.data.augment.random_affine``), drawing from the same
+            seeded generator as the shuffling; evaluation sees the data as given.
     """
     import torch
 
@@ -94,7 +100,9 @@ def train_classifier(
     device = get_device() if device is None else device
     tensors = []
     for name, (X, y) in (("train", train), ("val", val)):
-        X = as_float_array(X, f"{name} X", ndim=2)
+        X = as_float_array(X, f"{name} X")
+        if X.ndim < 2:
+            raise ValueError(f"{name} X must have one row per example, shape (n, ...); got shape {X.shape}")
         y = np.asarray(y)
         if y.shape != (X.shape[0],) or not np.issubdtype(y.dtype, np.integer):
             raise ValueError(f"{name} y must be {X.shape[0]} integer labels; got shape {y.shape}, dtype {y.dtype}")
@@ -115,8 +123,9 @@ def train_classifier(
             if lr_at_step is not None:
                 for group in optimizer.param_groups:
                     group["lr"] = lr_at_step(step)
+            batch = X_train[index] if augment is None else augment(X_train[index], generator)
             optimizer.zero_grad()
-            loss_fn(model(X_train[index]), y_train[index]).backward()
+            loss_fn(model(batch), y_train[index]).backward()
             optimizer.step()
             step += 1
         history.lr.append(optimizer.param_groups[0]["lr"])
