@@ -86,6 +86,25 @@ def test_train_classifier_applies_augment_to_training_batches_only():
         train_classifier(model, (X[:, 0, 0], y), (X, y), 1, 8, lambda p: torch.optim.SGD(p, lr=0.1))
 
 
+def test_train_classifier_without_train_tracking_trains_the_same_model():
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(24, 6)).astype(np.float32), rng.integers(0, 3, 24)
+    states, histories = [], []
+    for track_train in (True, False):
+        torch.manual_seed(0)
+        model = torch.nn.Linear(6, 3)
+        histories.append(train_classifier(model, (X, y), (X[:6], y[:6]), 3, 8,
+                                          lambda p: torch.optim.SGD(p, lr=0.1), device="cpu",
+                                          track_train=track_train))  # fmt: skip
+        states.append(model.state_dict())
+    for key in states[0]:
+        assert torch.equal(states[0][key], states[1][key])
+    assert len(histories[0].train_acc) == 3 and histories[1].train_acc == [] and histories[1].train_loss == []
+    assert histories[0].val_loss == histories[1].val_loss
+    with pytest.raises(TypeError, match="track_train must be True or False; got 'no'"):
+        train_classifier(model, (X, y), (X, y), 1, 8, lambda p: torch.optim.SGD(p, lr=0.1), track_train="no")
+
+
 def test_numpy_conv2d_equals_keras_conv2d_with_copied_weights():
     keras = pytest.importorskip("keras")
     rng = np.random.default_rng(0)

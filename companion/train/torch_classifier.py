@@ -71,6 +71,7 @@ def train_classifier(
     seed: int = 0,
     device=None,
     augment=None,
+    track_train: bool = True,
 ) -> History:
     """Train ``model`` with mini-batches and softmax cross-entropy; return its :class:`History`.
 
@@ -90,12 +91,18 @@ def train_classifier(
             training batch before the step (for example
             ``companion.data.augment.random_affine``), drawing from the same
             seeded generator as the shuffling; evaluation sees the data as given.
+        track_train: evaluate the whole training set after every epoch, for the
+            History's ``train_loss`` and ``train_acc``. Turning it off leaves those
+            lists empty and skips a pass over the training data per epoch (a third
+            of the time of a small CNN); training itself is unchanged.
     """
     import torch
 
     from companion.device import get_device
 
     epochs = check_positive_int(epochs, "epochs")
+    if not isinstance(track_train, bool):
+        raise TypeError(f"track_train must be True or False; got {track_train!r}")
     batch_size = check_positive_int(batch_size, "batch_size")
     device = get_device() if device is None else device
     tensors = []
@@ -129,7 +136,8 @@ def train_classifier(
             optimizer.step()
             step += 1
         history.lr.append(optimizer.param_groups[0]["lr"])
-        for split, (X, y) in (("train", (X_train, y_train)), ("val", (X_val, y_val))):
+        tracked = (("train", (X_train, y_train)),) if track_train else ()
+        for split, (X, y) in (*tracked, ("val", (X_val, y_val))):
             loss, acc = evaluate(model, X, y, loss_fn)
             getattr(history, f"{split}_loss").append(loss)
             getattr(history, f"{split}_acc").append(acc)
