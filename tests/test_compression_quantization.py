@@ -145,17 +145,37 @@ def test_dynamic_quantize_equals_onnx_dynamic_quantize_linear():
     assert scale == params.scale and zero == params.zero_point and np.array_equal(y, codes)
 
 
-def test_matmul_integer_equals_onnx_runtime():
+def _cpu_has_vnni():
+    """True or False on Linux x86 (from /proc/cpuinfo), None where the flags cannot be read."""
+    from pathlib import Path
+
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.exists():
+        return None
+    flags = cpuinfo.read_text().split()
+    return "avx512_vnni" in flags or "avx_vnni" in flags
+
+
+def _onnx_matmul_integer(a, b, a_zero_point):
     from onnx import TensorProto, helper, numpy_helper
 
-    rng = np.random.default_rng(3)
-    a = rng.integers(0, 256, size=(5, 384)).astype(np.uint8)
-    b = rng.integers(-127, 128, size=(384, 7)).astype(np.int8)
     (out,) = _run_onnx(
         [helper.make_node("MatMulInteger", ["a", "b", "za"], ["y"])],
-        [helper.make_tensor_value_info("a", TensorProto.UINT8, [5, 384])],
-        [helper.make_tensor_value_info("y", TensorProto.INT32, [5, 7])],
+        [helper.make_tensor_value_info("a", TensorProto.UINT8, list(a.shape))],
+        [helper.make_tensor_value_info("y", TensorProto.INT32, [a.shape[0], b.shape[1]])],
         {"a": a},
-        [numpy_helper.from_array(b, "b"), numpy_helper.from_array(np.uint8(131), "za")],
+        [numpy_helper.from_array(b, "b"), numpy_helper.from_array(np.uint8(a_zero_point), "za")],
     )
-    assert np.array_equal(out, matmul_integer(a, b, 131, 0))
+    return out
+
+
+def test_matmul_integer_equals_onnx_runtime():
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 256, size=(5, 384)).astype(np.uint8)
+    # 7-bit weight codes (reduce_range): exact on every x86 CPU, with or without VNNI
+    b7 = rng.integers(-63, 64, size=(384, 7)).astype(np.int8)
+    assert np.array_equal(_onnx_matmul_integer(a, b7, 131), matmul_integer(a, b7, 131, 0))
+    # 8-bit codes: a CPU without VNNI adds pairs of products into a saturating 16-bit sum (chapter 15)
+    b8 = rng.integers(-127, 128, size=(384, 7)).astype(np.int8)
+    if _cpu_has_vnni():
+        assert np.array_equal(_onnx_matmul_integer(a, b8, 131), matmul_integer(a, b8, 131, 0))

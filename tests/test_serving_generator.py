@@ -138,7 +138,10 @@ def test_a_server_without_a_generator_says_how_to_get_one():
     assert answer.status_code == 404 and "--generator" in answer.json()["detail"]
 
 
-def test_the_command_line_refuses_a_generator_folder_without_the_generator_flag(generator_dir):
-    command = [sys.executable, "-m", "companion", "serve", "--generator-dir", str(generator_dir), "--port", "8"]
+def test_the_command_line_refuses_a_generator_folder_without_the_generator_flag(generator_dir, tmp_path):
+    unbuilt = tmp_path / "no-model-yet"  # the refusal must come before any model is built
+    command = [sys.executable, "-m", "companion", "serve", "--generator-dir", str(generator_dir), "--port", "8",
+               "--model-dir", str(unbuilt)]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "--generator-dir needs --generator" in done.stderr
+    assert not unbuilt.exists() and "building" not in done.stderr

@@ -61,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
                                limits=Limits(max_text_chars=args.max_text_chars, max_texts=args.max_texts))
     except (TypeError, ValueError) as error:
         parser.error(str(error))
+    # every refusal comes before the first model is built (a build takes up to a minute)
+    if args.generator_dir is not None and not args.generator:
+        parser.error("--generator-dir needs --generator")
+    if args.chinese_dir is not None and not args.chinese:
+        parser.error("--chinese-dir needs --chinese")
     model_dir = args.model_dir or default_model_dir()
     if args.build or not (model_dir / "manifest.json").is_file():
         from companion.serving.sentiment_model import build_sentiment_model
@@ -75,8 +80,6 @@ def main(argv: list[str] | None = None) -> int:
 
             print(f"training chapter 12's GPT into {generator_dir} (about 70 s, once)", file=sys.stderr, flush=True)
             build_text_generator(generator_dir)
-    elif args.generator_dir is not None:
-        parser.error("--generator-dir needs --generator")
     chinese_dir = None
     if args.chinese:
         chinese_dir = args.chinese_dir or default_chinese_dir()
@@ -86,8 +89,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"training the Chinese sentiment model into {chinese_dir} (about 10 s, once)", file=sys.stderr,
                   flush=True)
             build_chinese_sentiment_model(chinese_dir)
-    elif args.chinese_dir is not None:
-        parser.error("--chinese-dir needs --chinese")
     from companion.serving.server import serve
 
     print(f"serving {model_dir} at http://{args.host}:{args.port} (Ctrl-C stops)", file=sys.stderr, flush=True)
