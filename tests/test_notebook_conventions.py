@@ -232,3 +232,13 @@ def test_exercise_check_counts_dropdowns_per_exercise():
             "```{admonition} Solution\n:class: dropdown\nC\n```\n")
     counts = exercise_solution_counts([{"cell_type": "markdown", "source": body}])
     assert [n for _, n in counts] == [1, 0, 2]
+
+
+def test_a_tolerance_marker_may_end_with_its_explanation_and_a_typo_is_refused():
+    # The book's marker (book/conftest.py, not nbval's own) reads abs=/rel= up to a "(", so the
+    # measured reason for a bound can stand on the marker line; a mistyped bound never passes silently.
+    assert plugin.parse_tolerance("# NBVAL_TOLERANCE abs=0.02 rel=0.05 (6 configurations: largest 0.01)") == (
+        plugin.Tolerance(abs=0.02, rel=0.05))  # fmt: skip
+    assert marker_problems("# NBVAL_TOLERANCE abs=0.011 (accuracies on 512 texts)\nprint(1)") == []
+    assert marker_problems("# NBVAL_TOLERANCE abz=0.02 (typo)") != []
+    assert plugin.parse_tolerance("x = 1  # no marker here") is None
