@@ -8,11 +8,12 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SANITIZE := tests/nbval_sanitize.cfg
 
-.PHONY: book test lint unit nbval book-strict bench budget test-portability clean help data
+.PHONY: book test lint unit nbval book-strict browser serve bench budget test-portability clean help data
 
 help:
 	@echo "make book   build the HTML book into _build/html (from committed outputs)"
-	@echo "make test   lint (ruff), unit tests, nbval over every notebook, book build with warnings as errors"
+	@echo "make test   lint (ruff), unit tests, nbval over every notebook, book build with warnings as errors, browser test"
+	@echo "make serve  serve the built book on http://127.0.0.1:8000 (search works fully there)"
 	@echo "make test-portability   nbval under configurations that change floating-point results"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -45,9 +46,21 @@ book-strict: $(STAMP)
 
 # The linter of pyproject.toml ([tool.ruff]): pyflakes errors and line length.
 lint: $(STAMP)
-	$(VENV)/bin/ruff check companion tests benchmarks
+	$(VENV)/bin/ruff check companion tests benchmarks book/_ext
 
-test: lint unit nbval book-strict
+# Every page of the built book in headless Chromium (tests/test_book_in_browser.py):
+# console errors, requests leaving the machine, MathJax, widths at 1280 and 390 px,
+# images, solution dropdowns, English and Chinese search. Skipped with a message
+# when no Chromium or Chrome is installed.
+browser: $(STAMP)
+	BOOK_BROWSER_TEST=1 $(PY) -m pytest -p no:cacheprovider -q tests/test_book_in_browser.py
+
+# The built book on 127.0.0.1 only (opened as file://, search shows no snippets).
+serve: $(STAMP)
+	@test -f _build/html/index.html || $(MAKE) book
+	$(PY) -m http.server --bind 127.0.0.1 --directory _build/html 8000
+
+test: lint unit nbval book-strict browser
 
 # nbval over the book under each configuration of tests/portability.py (threads,
 # PyTorch/oneDNN/OpenBLAS kernels); writes benchmarks/results/portability.md.

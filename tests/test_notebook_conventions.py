@@ -10,7 +10,11 @@ a rule whose breach nbval itself would not notice:
   what it computed;
 - a raw rounding-noise digit (2.4e-07) in an exactly compared output changes with
   the CPU; exact results print as bounds;
-- every exercise has its own solution dropdown.
+- every exercise has its own solution dropdown;
+- no code line is longer than 79 characters: the book's column holds 79 of its
+  13 px monospace at 1280 px (book/_static/book.css), and a longer line was cut
+  off where a reader could not see it (tests/test_book_in_browser.py measures
+  the rendered pages).
 """
 
 from __future__ import annotations
@@ -135,6 +139,15 @@ EXERCISE_START = re.compile(r"^(?:\*\*\d+\.\s|\d+\.\s+\*\*|\*\*Exercise \d+(?:\.
 SOLUTION = re.compile(r"^`{3,}\{admonition\} Solution\s*\n:class: dropdown", re.MULTILINE)
 
 
+CODE_LINE_LIMIT = 79
+
+
+def long_code_lines(code_cells, limit: int = CODE_LINE_LIMIT) -> list[tuple[int, int]]:
+    """(code cell number, length) of every code line longer than `limit` characters."""
+    return [(number, len(line)) for number, cell in enumerate(code_cells)
+            for line in _source(cell).splitlines() if len(line) > limit]
+
+
 def exercise_solution_counts(cells) -> list[tuple[str, int]]:
     """(first words of the exercise, number of solution dropdowns before the next exercise)."""
     text, inside = [], False
@@ -200,6 +213,18 @@ def test_every_exercise_has_its_own_solution_dropdown(path):
 
 
 # --- the checkers themselves must be able to fail -----------------------------
+
+@pytest.mark.parametrize("path", _notebooks("width"))
+def test_code_lines_fit_the_column(path):
+    too_long = long_code_lines(_code_cells(path))
+    assert too_long == [], f"{path.name}: code lines over {CODE_LINE_LIMIT} characters (cell, length): {too_long}"
+
+
+def test_width_check_counts_characters_per_line():
+    cells = [{"source": ["x = 1\n", "y = " + "1 + " * 20 + "1\n"]}, {"source": ["# " + "a" * 77]}]
+    assert long_code_lines(cells) == [(0, 85)]
+    assert long_code_lines(cells, limit=78) == [(0, 85), (1, 79)]
+
 
 def test_marker_check_catches_a_marker_with_trailing_text():
     assert marker_problems("# NBVAL_IGNORE_OUTPUT  (noise)\nprint(1)")
