@@ -8,11 +8,12 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SANITIZE := tests/nbval_sanitize.cfg
 
-.PHONY: book test lint unit nbval book-strict browser serve bench budget test-portability clean help data
+.PHONY: exercises book test lint unit nbval book-strict browser serve bench budget test-portability clean help data
 
 help:
 	@echo "make book   build the HTML book into _build/html (from committed outputs)"
 	@echo "make test   lint (ruff), unit tests, nbval over every notebook, book build with warnings as errors, browser test"
+	@echo "make exercises  student notebooks (solutions removed, check cells added) in _build/exercises"
 	@echo "make serve  serve the built book on http://127.0.0.1:8000 (search works fully there)"
 	@echo "make test-portability   nbval under configurations that change floating-point results"
 
@@ -46,7 +47,7 @@ book-strict: $(STAMP)
 
 # The linter of pyproject.toml ([tool.ruff]): pyflakes errors and line length.
 lint: $(STAMP)
-	$(VENV)/bin/ruff check companion tests benchmarks book/_ext
+	$(VENV)/bin/ruff check companion tests benchmarks book/_ext tools
 
 # Every page of the built book in headless Chromium (tests/test_book_in_browser.py):
 # console errors, requests leaving the machine, MathJax, widths at 1280 and 390 px,
@@ -54,6 +55,11 @@ lint: $(STAMP)
 # when no Chromium or Chrome is installed.
 browser: $(STAMP)
 	BOOK_BROWSER_TEST=1 $(PY) -m pytest -p no:cacheprovider -q tests/test_book_in_browser.py
+
+# Student notebooks for class (companion/exercises/student.py): every chapter without its
+# solutions, a work cell under each exercise, check("chNN.K", answer) where one can be checked.
+exercises: $(STAMP)
+	$(PY) -m companion exercises --out _build/exercises
 
 # The built book on 127.0.0.1 only (opened as file://, search shows no snippets).
 serve: $(STAMP)

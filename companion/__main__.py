@@ -1,5 +1,6 @@
 """Command line: ``python -m companion doctor``, ``python -m companion data fetch``,
-``python -m companion bench [--quick] [--out DIR]`` and ``python -m companion serve [--port N]``."""
+``python -m companion bench [--quick] [--out DIR]``, ``python -m companion serve [--port N]`` and
+``python -m companion exercises [--out DIR]`` (the student notebooks)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ def main(argv: list[str] | None = None) -> int:
         from companion.serving.cli import main as serve_main
 
         return serve_main(argv[1:])
+    if argv[:1] == ["exercises"]:
+        # The student notebooks of `make exercises` (python -m companion exercises --help).
+        from companion.exercises.student import main as exercises_main
+
+        return exercises_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m companion", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("doctor", help="report versions, threads, accelerators and offline data sources")
@@ -27,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     data_commands.add_parser("fetch", help="download the English sentiment archive once into the cache directory")
     commands.add_parser("bench", help="run the benchmark suite and save its results (see bench --help)")
     commands.add_parser("serve", help="serve the sentiment model over HTTP on 127.0.0.1 (see serve --help)")
+    commands.add_parser("exercises", help="write the student notebooks, solutions removed (see exercises --help)")
     args = parser.parse_args(argv)
     if args.command == "doctor":
         from companion.doctor import main as doctor_main
