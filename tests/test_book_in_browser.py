@@ -155,6 +155,20 @@ MATH_STATE = """() => ({
   formulas: document.querySelectorAll('mjx-container').length,
 })"""
 
+# Chinese text whose element is not marked as Chinese (book/_ext/chinese_lang.py), outside math.
+UNMARKED_CHINESE = """() => {
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!/[\u4e00-\u9fff]/.test(node.data)) continue;
+    const parent = node.parentElement;
+    if (parent.closest('script, style, mjx-container, .math')) continue;
+    const lang = (parent.closest('[lang]') || {}).lang || '';
+    if (!lang.startsWith('zh')) found.push(node.data.trim().slice(0, 30));
+  }
+  return found;
+}"""
+
 IMAGES = """() => [...document.querySelectorAll('img')]
   .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src'))"""
 
@@ -188,6 +202,8 @@ def test_page(visit, page_name):
     assert math["errors"] == [], f"{page_name}: MathJax errors {math['errors']}"
     assert v.page.evaluate(TOO_WIDE) == [], f"{page_name}: wider than the column at {WIDE} px"
     assert v.page.evaluate(IMAGES) == [], f"{page_name}: images that did not load"
+    unmarked = v.page.evaluate(UNMARKED_CHINESE)
+    assert unmarked == [], f"{page_name}: Chinese text in an element that is not lang=zh: {unmarked[:5]}"
     v.page.set_viewport_size({"width": PHONE, "height": 800})
     v.page.wait_for_timeout(300)  # the theme re-lays the page out on resize
     width = v.page.evaluate("() => document.documentElement.scrollWidth")

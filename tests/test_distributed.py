@@ -322,3 +322,22 @@ def test_pipeline_bubble():
     assert memory.pipeline_bubble_fraction(4, 32) < memory.pipeline_bubble_fraction(4, 8)
     with pytest.raises(ValueError, match="micro_batches must be a positive int; got 0"):
         memory.pipeline_bubble_fraction(4, 0)
+
+
+def test_choose_backend_counts_the_gpus_of_this_node_not_of_the_whole_job(monkeypatch):
+    """Two nodes of 8 GPUs: world size 16, 8 ranks per node; NCCL on each node's 8 GPUs."""
+    import torch
+
+    import companion.device
+    from companion.distributed import ddp_train
+
+    monkeypatch.setattr(companion.device, "get_device", lambda: torch.device("cuda"))
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 8)
+    chosen = []
+    monkeypatch.setattr(torch.cuda, "set_device", chosen.append)
+    assert ddp_train.choose_backend("auto", 3, world_size=16, local_world_size=8) == ("nccl", torch.device("cuda", 3))
+    assert chosen == [3]
+    # one machine with 16 ranks but 8 GPUs: NCCL cannot share a GPU between ranks
+    assert ddp_train.choose_backend("auto", 3, world_size=16) == ("gloo", torch.device("cpu"))
+    with pytest.raises(ValueError, match="one CUDA GPU per rank on this machine: expected 16, got 8"):
+        ddp_train.choose_backend("nccl", 3, world_size=16)

@@ -323,12 +323,16 @@ def train(spec, x, y, *, steps, global_batch, lr, seed=0, optimizer="adam", devi
 # --- the torchrun entry point ------------------------------------------------------
 
 
-def choose_backend(requested: str = "auto", local_rank: int = 0, world_size: int = 1):
+def choose_backend(requested: str = "auto", local_rank: int = 0, world_size: int = 1,
+                   local_world_size: int | None = None):
     """``(backend, device)`` for one worker.
 
     ``"auto"``: NCCL on ``cuda:local_rank`` when the book's device
-    (``companion.get_device()``) is CUDA and there is one GPU per rank (NCCL
-    cannot put two ranks on one GPU); gloo on the CPU otherwise.
+    (``companion.get_device()``) is CUDA and this machine has one GPU for each of
+    its ranks (NCCL cannot put two ranks on one GPU); gloo on the CPU otherwise.
+    ``local_world_size`` is the number of ranks on this machine (torchrun's
+    ``LOCAL_WORLD_SIZE``; on several nodes it is smaller than ``world_size``);
+    it defaults to ``world_size``, one machine.
     """
     import torch
 
@@ -336,13 +340,14 @@ def choose_backend(requested: str = "auto", local_rank: int = 0, world_size: int
 
     if requested not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}; got {requested!r}")
+    ranks_here = world_size if local_world_size is None else local_world_size
     gpus = torch.cuda.device_count() if get_device().type == "cuda" else 0
     if requested == "auto":
-        requested = "nccl" if gpus >= world_size else "gloo"
+        requested = "nccl" if gpus >= ranks_here else "gloo"
     if requested == "nccl":
-        if gpus < world_size:
-            raise ValueError(f"backend 'nccl' needs one CUDA GPU per rank: expected {world_size}, got {gpus} "
-                             f"(use gloo)")
+        if gpus < ranks_here:
+            raise ValueError(f"backend 'nccl' needs one CUDA GPU per rank on this machine: expected {ranks_here}, "
+                             f"got {gpus} (use gloo)")
         torch.cuda.set_device(local_rank)
         return requested, torch.device("cuda", local_rank)
     return requested, torch.device("cpu")
@@ -396,7 +401,8 @@ def main(argv=None) -> int:
     shard_bounds(args.global_batch, world_size, rank)  # fail early, with the sizes, on an uneven split
     spec = check_model_spec(args.model)
     x, y = _load_arrays(args.data)
-    backend, device = choose_backend(args.backend, local_rank, world_size)
+    local_world_size = int(os.environ.get("LOCAL_WORLD_SIZE", str(world_size)))  # ranks on this node
+    backend, device = choose_backend(args.backend, local_rank, world_size, local_world_size)
     dist.init_process_group(backend, rank=rank, world_size=world_size)
     try:
         set_seed(args.seed + rank, frameworks=("numpy", "torch"))  # each rank its own stream (dropout)
