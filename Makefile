@@ -8,12 +8,13 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SANITIZE := tests/nbval_sanitize.cfg
 
-.PHONY: exercises book test lint unit nbval book-strict browser serve bench budget test-portability clean help data
+.PHONY: exercises book test lint unit nbval book-strict browser pdf pdf-test serve bench budget test-portability clean help data
 
 help:
 	@echo "make book   build the HTML book into _build/html (from committed outputs)"
 	@echo "make test   lint (ruff), unit tests, nbval over every notebook, book build with warnings as errors, browser test"
 	@echo "make exercises  student notebooks (solutions removed, check cells added) in _build/exercises"
+	@echo "make pdf    the whole book as one PDF, _build/pdf/book.pdf (needs Chromium and a Chinese font)"
 	@echo "make serve  serve the built book on http://127.0.0.1:8000 (search works fully there)"
 	@echo "make test-portability   nbval under configurations that change floating-point results"
 
@@ -56,6 +57,16 @@ lint: $(STAMP)
 browser: $(STAMP)
 	BOOK_BROWSER_TEST=1 $(PY) -m pytest -p no:cacheprovider -q tests/test_book_in_browser.py
 
+# The whole book as one PDF (tools/book_pdf.py): the single-page build, with warnings as
+# errors, printed by the same Chromium; the test reads it back (tests/test_book_pdf.py).
+pdf: $(STAMP)
+	rm -rf _build/singlehtml
+	$(VENV)/bin/jupyter-book build --quiet --warningiserror --nitpick --keep-going --builder singlehtml .
+	$(PY) tools/book_pdf.py
+
+pdf-test: pdf
+	BOOK_PDF_TEST=1 $(PY) -m pytest -p no:cacheprovider -q tests/test_book_pdf.py
+
 # Student notebooks for class (companion/exercises/student.py): every chapter without its
 # solutions, a work cell under each exercise, check("chNN.K", answer) where one can be checked.
 exercises: $(STAMP)
@@ -66,7 +77,7 @@ serve: $(STAMP)
 	@test -f _build/html/index.html || $(MAKE) book
 	$(PY) -m http.server --bind 127.0.0.1 --directory _build/html 8000
 
-test: lint unit nbval book-strict browser
+test: lint unit nbval book-strict browser pdf-test
 
 # nbval over the book under each configuration of tests/portability.py (threads,
 # PyTorch/oneDNN/OpenBLAS kernels); writes benchmarks/results/portability.md.

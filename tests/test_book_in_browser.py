@@ -21,11 +21,8 @@ BOOK_BROWSER=/path/to/chrome chooses the browser.
 
 from __future__ import annotations
 
-import functools
-import http.server
+import importlib.util
 import os
-import shutil
-import threading
 import urllib.parse
 from pathlib import Path
 
@@ -34,27 +31,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
 WIDE, PHONE = 1280, 390
-# Chromium's own background connections are switched off; without these flags it
-# tries to reach Google's servers at every start (and fails offline).
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--disable-quic"]
 
 if os.environ.get("BOOK_BROWSER_TEST") != "1":
     pytest.skip("the browser test runs after the book build: `make browser` (or `make test`)",
                 allow_module_level=True)
 
+# The browser, its offline flags and the local server are shared with `make pdf` (tools/chromium.py).
+_spec = importlib.util.spec_from_file_location("tools_chromium", ROOT / "tools" / "chromium.py")
+chromium = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(chromium)
 
-def _browser_path() -> str | None:
-    candidates = [os.environ.get("BOOK_BROWSER"), shutil.which("chromium"), shutil.which("chromium-browser"),
-                  shutil.which("google-chrome"), "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
-                  "/Applications/Chromium.app/Contents/MacOS/Chromium"]
-    return next((c for c in candidates if c and Path(c).exists()), None)
-
-
-BROWSER = _browser_path()
+BROWSER = chromium.find_browser()
 if BROWSER is None:
-    message = ("no Chromium or Chrome found: install one (Debian/Ubuntu: `apt-get install chromium`; "
-               "macOS: Google Chrome) or set BOOK_BROWSER=/path/to/the/browser, then `make browser`")
+    message = chromium.NOT_FOUND + ", then `make browser`"
     if os.environ.get("BOOK_BROWSER_REQUIRED") == "1":
         raise RuntimeError(message)
     pytest.skip(message, allow_module_level=True)
@@ -74,26 +63,18 @@ PAGES = sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
 CHAPTERS = [p for p in PAGES if p.startswith("book/")]
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # the test reports what matters; no access log
-        pass
-
-
 @pytest.fixture(scope="module")
 def base_url():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=HTML))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/"
-    server.shutdown()
+    with chromium.serve(HTML) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
     with playwright_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=BROWSER, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
+        launched = pw.chromium.launch(executable_path=BROWSER, args=chromium.CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
 
 
 class Visit:
@@ -110,9 +91,7 @@ class Visit:
         self.page.on("request", lambda r: None if r.url.startswith((base_url, "data:", "blob:", "about:"))
                      else self.outside.append(r.url))
         self.page.goto(base_url + page_name, wait_until="load")
-        if self.page.evaluate("() => Boolean(document.querySelector('script[src*=\"mathjax\"]'))"):
-            self.page.wait_for_function("() => window.MathJax.startup && window.MathJax.startup.promise")
-            self.page.evaluate("() => window.MathJax.startup.promise")
+        chromium.wait_for_mathjax(self.page)
 
     def close(self):
         self.context.close()
@@ -228,3 +207,9 @@ def test_search_finds_english_and_chinese(visit, term, expected_page):
                              ".textContent")
     links = v.page.eval_on_selector_all("#search-results ul.search li a", "as => as.map(a => a.href)")
     assert any(expected_page in link for link in links), f"search for {term!r} found {links}"
+
+
+def test_chinese_characters_have_a_font(visit):
+    """Without a font for Chinese the glossary and chapters 7-8 show empty boxes (tofu)."""
+    v = visit("book/appendix/glossary.html")
+    assert v.page.evaluate(chromium.CHINESE_GLYPHS_DRAWN), chromium.NO_CHINESE_FONT
