@@ -64,3 +64,14 @@ def test_embedding_bad_input():
         one_hot(np.array([[0]]), 2)
     with pytest.raises(ValueError, match="ids must lie"):
         torch_embedding_lookup(E, np.array([9]))
+
+
+def test_one_hot_is_the_losses_one_hot_for_1d_ids():
+    from companion.losses import one_hot as losses_one_hot
+    from companion.text.embedding import one_hot
+
+    ids = np.array([2, 0, 3, 2])
+    X = one_hot(ids, 4)
+    np.testing.assert_array_equal(X, losses_one_hot(ids, 4))
+    np.testing.assert_array_equal(X.argmax(axis=1), ids)
+    assert X.dtype == np.float64 and X.sum() == 4.0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from companion.checks import as_float_array, check_positive_int
+from companion.losses import one_hot as one_hot_labels
 
 
 def _check_ids(ids, vocab_size: int) -> np.ndarray:
@@ -52,9 +53,7 @@ def one_hot(ids, vocab_size: int) -> np.ndarray:
     ids = _check_ids(ids, vocab_size)
     if ids.ndim != 1:
         raise ValueError(f"ids must be 1-D for one_hot; got shape {ids.shape}")
-    X = np.zeros((ids.shape[0], vocab_size))
-    X[np.arange(ids.shape[0]), ids] = 1.0
-    return X
+    return one_hot_labels(ids, vocab_size)  # the one one-hot of the package, Eq. (2.7)
 
 
 def embedding_via_one_hot(E, ids) -> np.ndarray:

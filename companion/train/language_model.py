@@ -47,9 +47,7 @@ def build_char_vocabulary(train_texts):
     """
     from companion.text import Vocabulary
 
-    texts = _check_texts(train_texts, "train_texts")
-    if not texts:
-        raise ValueError("train_texts must hold at least one text; got none")
+    texts = _check_texts(train_texts, "train_texts")  # raises ValueError for no texts
     return Vocabulary.build([list(text) + [SEPARATOR] for text in texts])
 
 
