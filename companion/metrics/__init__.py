@@ -16,6 +16,9 @@ Each module holds one concept:
   sign test, for comparing two models;
 - :mod:`companion.metrics.cross_validation`: stratified k-fold splits and
   cross-validated scores;
+- :mod:`companion.metrics.decisions`: cost-based thresholds, expected cost and
+  predictive values at a prevalence (chapter 19);
+- :mod:`companion.metrics.importance`: permutation importance (chapter 19);
 - :mod:`companion.metrics.labels`: the input checks they share.
 
 The tests compare every function with its scikit-learn counterpart on many
