@@ -63,6 +63,10 @@ QUOTED = {
     "ch16.2": ["$\\rho \\le 0.45$"],
     "ch16.3": ["= 6.8$", "\n18.2$", "= 41$"],
     "ch18.1": ["= 112$", "= 56$", "= 9{,}472$"],
+    "ch19.1": ["= 0.2$", "= 0.01$"],
+    "ch19.2": ["= 0.0876$", "= 0.9994$"],
+    "ch19.3": ["= 5/12 = 0.4167$", "= 0$"],
+    "ch19.4": ["= -2.7726$", "= -2.4849$"],
 }
 # Answers printed in a form the number reader cannot take, checked by recomputing them below.
 RECOMPUTED = {"ch03.6", "ch09.3", "ch13.3"}

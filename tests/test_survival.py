@@ -143,8 +143,8 @@ def test_a_linear_torch_model_trained_on_the_loss_finds_the_cox_fit():
     X, time, event = tied_data(seed=6, n=200)
     torch.manual_seed(0)
     model = build_cox_mlp(3, hidden=()).double()
-    losses = train_cox_model(model, X, time, event, epochs=600, lr=0.05)
-    assert losses[-1] < losses[0]
+    training = train_cox_model(model, X, time, event, epochs=600, lr=0.05)
+    assert training.train_loss[-1] < training.train_loss[0] and training.val_loss == []
     np.testing.assert_allclose(
         model[0].weight.detach().numpy().ravel(), fit_cox(X, time, event).coef, atol=1e-3
     )
@@ -217,3 +217,24 @@ def test_event_terms_count_risk_sets_and_ranks():
     terms = event_terms([1, 2, 2, 3, 2], [1, 1, 1, 0, 0])
     assert terms.risk_end.tolist() == [5, 4]  # at time 1 all five; at time 2 four
     assert terms.size.tolist() == [1, 2, 2] and terms.rank.tolist() == [0, 0, 1]
+
+
+def test_early_stopping_keeps_the_epoch_of_lowest_validation_loss():
+    import torch
+
+    from companion.survival.cox_torch import build_cox_mlp, cox_loss, train_cox_model
+
+    X, time, event = tied_data(seed=8, n=200)
+    torch.manual_seed(0)
+    model = build_cox_mlp(3, hidden=(64,)).double()
+    fit, held = slice(0, 120), slice(120, 200)
+    training = train_cox_model(
+        model, X[fit], time[fit], event[fit], epochs=150, lr=0.03,
+        validation=(X[held], time[held], event[held]),
+    )
+    assert len(training.val_loss) == 150
+    best = int(np.argmin(training.val_loss)) + 1
+    assert training.best_epoch == best < 150  # a 64-unit network overfits 120 patients
+    with torch.no_grad():
+        kept = cox_loss(model(torch.as_tensor(X[held])), time[held], event[held], reduction="mean")
+    assert float(kept) == pytest.approx(min(training.val_loss), abs=1e-12)

@@ -101,6 +101,13 @@ CORRECTIONS: dict[str, tuple[str, str, str]] = {
     "corr-ch14-1": ("'dynamic load balancing': faster workers get more examples, results averaged",
                     "equal shards, or a size-weighted sum of the shard gradients",
                     "shards of 40 and 8 texts: each small-shard text gets three times its weight"),
+    "corr-ch19-1": ("a diagnostic model judged by its accuracy",
+                    "sensitivity and specificity with intervals, predictive values at the prevalence of use, "
+                    "calibration; outcomes only from a trial",
+                    "PPV of one test at prevalences 37 %, 5 % and 0.5 %: 0.79, 0.25, 0.03"),
+    "corr-ch19-2": ("'large amounts of medical data' make a prediction credible",
+                    "validation that keeps every use of the labels inside the folds, then a test set",
+                    "genes chosen outside the folds score about 0.5 on random labels; inside, chance"),
 }
 
 

@@ -71,6 +71,11 @@ TERMS: list[tuple[str, str, int]] = [
     ("convolution", "卷积", 18), ("filter", "滤波器（卷积核）", 18), ("stride", "步幅", 18),
     ("pooling", "池化", 18), ("spectrogram", "频谱图", 18),
     ("cepstrum", "倒谱", 18), ("augmentation", "数据增强", 18), ("equivariance", "等变性", 18),
+    ("sensitivity", "灵敏度", 19), ("specificity", "特异度", 19), ("prevalence", "患病率", 19),
+    ("predictive value", "预测值（阳性/阴性预测值）", 19), ("censored", "删失", 19),
+    ("survival curve", "生存曲线", 19), ("Kaplan", "Kaplan-Meier 估计", 19), ("hazard", "风险率（危险函数）", 19),
+    ("partial likelihood", "偏似然", 19), ("risk set", "风险集", 19), ("concordance index", "一致性指数（C 指数）", 19),
+    ("permutation importance", "置换重要性", 19), ("leak", "数据泄漏", 19),
 ]
 
 

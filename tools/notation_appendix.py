@@ -89,6 +89,15 @@ SYMBOLS: dict[str, list[tuple[str, str, int]]] = {
         ("s", "a quantisation scale", 15),
         ("\\rho", "the utilisation of a server (in chapter 4, RMSProp's decay rate)", 16),
     ],
+    "Decisions and survival": [
+        ("t^\\ast", "the decision threshold that stated costs give", 19),
+        ("c_{\\mathrm{FP}}", "the cost of a false positive (also $c_{\\mathrm{FN}}$, of a false negative)", 19),
+        ("\\mathrm{PPV}", "the positive predictive value (also NPV, the negative one)", 19),
+        ("\\hat S", "the Kaplan-Meier estimate of the survival function", 19),
+        ("h_0", "the baseline hazard of the Cox model", 19),
+        ("R_j", "the risk set at the $j$-th event time: the patients still followed", 19),
+        ("d_j", "the number of events at the $j$-th event time (tied in $D_j$)", 19),
+    ],
 }
 
 

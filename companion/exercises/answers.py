@@ -104,6 +104,13 @@ ANSWERS: tuple[Answer, ...] = (
            (8 * 20.5 / 24, 32 * 20.5 / 36, 41.0), rel=0.01),
     Answer("ch18.1", "the image size after the convolution, then after the pooling, then the convolution's "
            "parameter count (three integers)", "integers", (112, 56, 64 * (3 * 49 + 1))),
+    Answer("ch19.1", "the threshold when a miss costs 4, then when it costs 99 (two numbers)", "numbers",
+           (1 / (1 + 4), 1 / (1 + 99)), abs=0.0005),
+    Answer("ch19.2", "the PPV, then the NPV, at prevalence 1 % (two numbers)", "numbers",
+           (0.95 * 0.01 / (0.95 * 0.01 + 0.10 * 0.99), 0.90 * 0.99 / (0.90 * 0.99 + 0.05 * 0.01)), abs=0.0005),
+    Answer("ch19.3", "S(5), then S(9) (two numbers)", "numbers", (5 / 12, 0.0), abs=0.0005),
+    Answer("ch19.4", "log L under Breslow's rule, then under Efron's (two numbers)", "numbers",
+           (-2 * math.log(4), -math.log(4) - math.log(3)), abs=0.0005),
 )
 
 BY_EXERCISE: dict[str, Answer] = {answer.exercise: answer for answer in ANSWERS}

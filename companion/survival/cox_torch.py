@@ -10,19 +10,23 @@ gives the neural Cox model of Eq. (19.10), log h(t | x) = log h_0(t) + f_theta(x
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from companion.checks import check_positive_int
 from companion.survival.cox import check_ties, event_terms
 
 
-def cox_loss(log_risk, time, event, ties: str = "efron", reduction: str = "sum"):
+def cox_loss(log_risk, time, event, ties: str = "efron", reduction: str = "sum", terms=None):
     """-log L of Eq. (19.8) for ``log_risk`` (a tensor of shape (n,) or (n, 1)).
 
     ``reduction="sum"`` gives the negative log partial likelihood itself, equal
     to :func:`companion.survival.cox.cox_negative_log_likelihood`;
     ``"mean"`` divides it by the number of events, a scale that does not grow
     with the data set (the learning rate then means the same for any n).
+    ``terms`` (from :func:`companion.survival.cox.event_terms` on the same
+    time and event) saves recomputing the risk sets at every step.
     """
     import torch
 
@@ -34,7 +38,7 @@ def cox_loss(log_risk, time, event, ties: str = "efron", reduction: str = "sum")
     eta = log_risk.reshape(-1) if log_risk.dim() == 2 and log_risk.shape[1] == 1 else log_risk
     if eta.dim() != 1:
         raise ValueError(f"log_risk must have shape (n,) or (n, 1); got {tuple(log_risk.shape)}")
-    terms = event_terms(time, event)
+    terms = event_terms(time, event) if terms is None else terms
     if len(terms.order) != eta.shape[0]:
         raise ValueError(
             f"log_risk must have one entry per patient ({len(terms.order)}); got {eta.shape[0]}"
@@ -84,13 +88,45 @@ def build_cox_mlp(n_features: int, hidden: tuple[int, ...] = (32,), dropout: flo
     return torch.nn.Sequential(*layers)
 
 
+@dataclass(frozen=True)
+class CoxTraining:
+    """Mean training loss per epoch, validation loss per epoch (if any) and the epoch kept."""
+
+    train_loss: list[float]
+    val_loss: list[float]
+    best_epoch: int
+
+
+def _as_inputs(X, n: int, parameter):
+    import torch
+
+    inputs = torch.as_tensor(np.asarray(X), dtype=parameter.dtype, device=parameter.device)
+    if inputs.dim() != 2 or inputs.shape[0] != n:
+        raise ValueError(
+            f"X must have shape (n, features) with n = len(time) = {n}; got {tuple(inputs.shape)}"
+        )
+    return inputs
+
+
 def train_cox_model(
-    model, X, time, event, *, epochs: int, lr: float, weight_decay: float = 0.0, ties: str = "efron"
-) -> list[float]:
-    """Full-batch Adam on the mean loss of Eq. (19.8); returns the loss after each epoch.
+    model,
+    X,
+    time,
+    event,
+    *,
+    epochs: int,
+    lr: float,
+    weight_decay: float = 0.0,
+    ties: str = "efron",
+    validation=None,
+) -> CoxTraining:
+    """Full-batch Adam on the mean loss of Eq. (19.8).
 
     The whole training set is one batch because every event's term needs its
     whole risk set; mini-batches would replace the risk sets by their samples.
+    With ``validation=(X_val, time_val, event_val)`` the loss of Eq. (19.8) on
+    those patients is computed after each epoch and the model ends with the
+    weights of the epoch where it was lowest (early stopping, chapter 6).
     """
     import torch
 
@@ -98,20 +134,33 @@ def train_cox_model(
     if not lr > 0:
         raise ValueError(f"lr must be positive; got {lr}")
     parameter = next(model.parameters())
-    inputs = torch.as_tensor(np.asarray(X), dtype=parameter.dtype, device=parameter.device)
-    if inputs.dim() != 2 or inputs.shape[0] != len(np.asarray(time)):
-        raise ValueError(
-            f"X must have shape (n, features) with n = len(time) = {len(np.asarray(time))}; "
-            f"got {tuple(inputs.shape)}"
-        )
+    inputs = _as_inputs(X, len(np.asarray(time)), parameter)
+    terms = event_terms(time, event)
+    if validation is not None:
+        X_val, time_val, event_val = validation
+        val_inputs = _as_inputs(X_val, len(np.asarray(time_val)), parameter)
+        val_terms = event_terms(time_val, event_val)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    losses = []
-    model.train()
-    for _ in range(epochs):
+    train_loss, val_loss = [], []
+    best_state, best_epoch = None, epochs
+    for epoch in range(1, epochs + 1):
+        model.train()
         optimiser.zero_grad()
-        loss = cox_loss(model(inputs), time, event, ties, reduction="mean")
+        loss = cox_loss(model(inputs), time, event, ties, reduction="mean", terms=terms)
         loss.backward()
         optimiser.step()
-        losses.append(float(loss.detach()))
+        train_loss.append(float(loss.detach()))
+        if validation is not None:
+            model.eval()
+            with torch.no_grad():
+                current = cox_loss(
+                    model(val_inputs), time_val, event_val, ties, reduction="mean", terms=val_terms
+                )
+            val_loss.append(float(current))
+            if current <= min(val_loss):
+                best_epoch = epoch
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    if best_state is not None:
+        model.load_state_dict(best_state)
     model.eval()
-    return losses
+    return CoxTraining(train_loss, val_loss, best_epoch)

@@ -55,6 +55,6 @@ def kaplan_meier(time, event) -> KaplanMeier:
     survival = np.cumprod(factors)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(at_risk > events, events / (at_risk * (at_risk - events)), np.inf)
-    variance = survival**2 * np.cumsum(terms)
-    variance = np.where(survival == 0, 0.0, variance)
+        # once every patient at risk has had the event, S = 0 and so is its variance
+        variance = np.where(survival == 0, 0.0, survival**2 * np.cumsum(terms))
     return KaplanMeier(times, at_risk, events, survival, variance)
