@@ -94,7 +94,7 @@ SYMBOLS: dict[str, list[tuple[str, str, int]]] = {
         ("c_{\\mathrm{FP}}", "the cost of a false positive (also $c_{\\mathrm{FN}}$, of a false negative)", 19),
         ("\\mathrm{PPV}", "the positive predictive value (also NPV, the negative one)", 19),
         ("\\hat S", "the Kaplan-Meier estimate of the survival function", 19),
-        ("h_0", "the baseline hazard of the Cox model", 19),
+        ("h_0", "the baseline hazard of the Cox model (in chapter 8, the initial hidden state)", 19),
         ("R_j", "the risk set at the $j$-th event time: the patients still followed", 19),
         ("d_j", "the number of events at the $j$-th event time (tied in $D_j$)", 19),
     ],
@@ -102,7 +102,7 @@ SYMBOLS: dict[str, list[tuple[str, str, int]]] = {
 
 
 # Multi-letter symbols that an earlier chapter uses with another meaning (the table says which).
-REUSED = {"\\mu", "\\pi", "\\rho"}
+REUSED = {"\\mu", "\\pi", "\\rho", "h_0"}
 
 
 def chapter_paths() -> dict[int, Path]:
