@@ -19,6 +19,10 @@ Each module holds one concept:
 - :mod:`companion.metrics.decisions`: cost-based thresholds, expected cost and
   predictive values at a prevalence (chapter 19);
 - :mod:`companion.metrics.importance`: permutation importance (chapter 19);
+- :mod:`companion.metrics.walk_forward`: walk-forward validation for time-ordered
+  data, :mod:`companion.metrics.lift`: precision and lift at k for targeting, and
+  :mod:`companion.metrics.fairness`: group rates, demographic parity and
+  equalised odds (chapter 20);
 - :mod:`companion.metrics.labels`: the input checks they share.
 
 The tests compare every function with its scikit-learn counterpart on many
