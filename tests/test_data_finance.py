@@ -17,9 +17,6 @@ def test_tables_have_their_published_sizes():
     nyse = finance.load_nyse()
     assert len(nyse) == 6051 and nyse["date"][0] == "1962-12-03" and nyse["date"][-1] == "1986-12-31"
     assert np.all(np.diff(np.array(nyse["date"], dtype="datetime64[D]")).astype(int) > 0)
-    weekly = finance.load_weekly()
-    assert len(weekly) == 1089 and weekly["Year"].min() == 1990 and weekly["Year"].max() == 2010
-    np.testing.assert_array_equal(weekly["Direction"], weekly["Today"] > 0)
     default = finance.load_default()
     assert len(default) == 10000 and default["default"].sum() == 333 and default["student"].sum() == 2944
     caravan = finance.load_caravan()

@@ -67,6 +67,10 @@ QUOTED = {
     "ch19.2": ["= 0.0876$", "= 0.9994$"],
     "ch19.3": ["= 5/12 = 0.4167$", "= 0$"],
     "ch19.4": ["= -2.7726$", "= -2.4849$"],
+    "ch20.1": ["+ 1 = 12$", "= 19$"],
+    "ch20.2": ["= 23 / 100 = 0.23$", "= 3.848$"],
+    "ch20.3": ["= 2 / (2 + 10) = 0.1667$", "= 1 / (1 + 4) = 0.2$"],
+    "ch20.4": ["\\Delta_{\\mathrm{DP}} = 0.048$", "\\Delta_{\\mathrm{EO}} = 0.0028$"],
 }
 # Answers printed in a form the number reader cannot take, checked by recomputing them below.
 RECOMPUTED = {"ch03.6", "ch09.3", "ch13.3"}

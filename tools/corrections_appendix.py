@@ -108,6 +108,12 @@ CORRECTIONS: dict[str, tuple[str, str, str]] = {
     "corr-ch19-2": ("'large amounts of medical data' make a prediction credible",
                     "validation that keeps every use of the labels inside the folds, then a test set",
                     "genes chosen outside the folds score about 0.5 on random labels; inside, chance"),
+    "corr-ch20-1": ("'predict the stock market' for 'high-return trading'",
+                    "no measured skill on daily returns; costs and leak-free (walk-forward) evaluation decide",
+                    "R^2 below zero walking forward, 0.6 with a shuffled split; 0.1 % costs turn a gain into a loss"),
+    "corr-ch20-2": ("recommendations 'increase sales' because they rank buyers high",
+                    "lift on past data is association; the sales caused (uplift) need a randomised test",
+                    "lift of 3-4 at the top of the Caravan list, and why it says nothing about sales caused"),
 }
 
 

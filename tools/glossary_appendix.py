@@ -76,6 +76,10 @@ TERMS: list[tuple[str, str, int]] = [
     ("survival curve", "生存曲线", 19), ("Kaplan", "Kaplan-Meier 估计", 19), ("hazard", "风险率（危险函数）", 19),
     ("partial likelihood", "偏似然", 19), ("risk set", "风险集", 19), ("concordance index", "一致性指数（C 指数）", 19),
     ("permutation importance", "置换重要性", 19), ("leak", "数据泄漏", 19),
+    ("walk-forward", "滚动前推验证", 20), ("look-ahead", "前视偏差", 20), ("purge", "清除（时间间隔）", 20),
+    ("demographic parity", "人口统计均等", 20), ("equalised odds", "均等几率", 20),
+    ("lift", "提升度", 20), ("cumulative gains", "累积增益", 20), ("uplift", "增量效应（uplift）", 20),
+    ("propensity", "倾向得分", 20), ("backtest", "回测", 20),
 ]
 
 

@@ -97,6 +97,8 @@ SYMBOLS: dict[str, list[tuple[str, str, int]]] = {
         ("h_0", "the baseline hazard of the Cox model (in chapter 8, the initial hidden state)", 19),
         ("R_j", "the risk set at the $j$-th event time: the patients still followed", 19),
         ("d_j", "the number of events at the $j$-th event time (tied in $D_j$)", 19),
+        ("\\Delta_{\\mathrm{DP}}", "the demographic parity gap (also $\\Delta_{\\mathrm{EO}}$, equalised odds)", 20),
+        ("\\mathcal{T}_p", "the training days of test period $p$ in walk-forward validation", 20),
     ],
 }
 

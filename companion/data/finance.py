@@ -3,8 +3,6 @@
 - NYSE: 6,051 trading days of the New York Stock Exchange, 3 December 1962 to
   31 December 1986: the day's Dow Jones return, the log trading volume
   (detrended) and the log volatility (LeBaron and Weigend, 1998).
-- Weekly: 1,089 weekly returns of the S&P 500 index, 1990-2010, with the five
-  previous weeks' returns and the volume.
 - Default: 10,000 simulated credit-card customers: whether they defaulted,
   whether they are students, their balance and income (ISLR's teaching set).
 - Caravan: 5,822 customers of an insurance company described by 85
@@ -79,11 +77,6 @@ def load_nyse() -> Table:
         "day_of_week": lambda v: np.array(v),
         "train": lambda v: np.array([x == "TRUE" for x in v]),
     })
-
-
-def load_weekly() -> Table:
-    """Weekly S&P 500 returns in percent: ``Year``, ``Lag1``-``Lag5``, ``Volume``, ``Today``; ``Direction`` is Up."""
-    return _table("Weekly", {"Direction": lambda v: np.array([x == "Up" for x in v])})
 
 
 def load_default() -> Table:

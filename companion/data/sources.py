@@ -69,8 +69,6 @@ GBSG2_SHA256 = "695954dbed9eaa619f9854f6c945bdccf5b21b12ea3fb46bd28797b9e8284d49
 
 #: Markets, credit and insurance purchases inside the ISLP wheel (chapter 20).
 ISLP_TABLES = {
-    "Smarket": ("ISLP/data/Smarket.csv", "f685ddf13bb6fa07391fe752f5a2725f189ec92cce6ca01479f28a78c4da004e"),
-    "Weekly": ("ISLP/data/Weekly.csv", "9acc713fd1da9b6cff9e826a4e2c617d6d03e9957069ce2e409f88abbc218f23"),
     "NYSE": ("ISLP/data/NYSE.csv", "4bb3e2e9872b2f7e6e8701afb8873cd9f4b7e66ee0b1ba62c116ff2b3a2eec60"),
     "Default": ("ISLP/data/Default.csv", "d113590204485565bdd692b2d8430e7c2fcc72ec323df92314a745c99a0eefe9"),
     "Caravan": ("ISLP/data/Caravan.csv", "e89d49b6fb8fe02d76bb5bb80d8e0dab473bf9f6a72515e30c259f6d7da42269"),

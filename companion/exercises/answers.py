@@ -111,6 +111,13 @@ ANSWERS: tuple[Answer, ...] = (
     Answer("ch19.3", "S(5), then S(9) (two numbers)", "numbers", (5 / 12, 0.0), abs=0.0005),
     Answer("ch19.4", "log L under Breslow's rule, then under Efron's (two numbers)", "numbers",
            (-2 * math.log(4), -math.log(4) - math.log(3)), abs=0.0005),
+    Answer("ch20.1", "the number of fits, then the number of days purged (two integers)", "integers", (12, 19)),
+    Answer("ch20.2", "the precision at 100, then the lift at 100 (two numbers)", "numbers",
+           (0.23, 0.23 / (348 / 5822)), abs=0.005),
+    Answer("ch20.3", "the threshold with costs 2 and 10, then with 1 and 4 (two numbers)", "numbers",
+           (2 / 12, 1 / 5), abs=0.0005),
+    Answer("ch20.4", "the demographic parity gap, then the equalised odds gap (two numbers)", "numbers",
+           (120 / 1000 - 72 / 1000, 40 / 900 - 40 / 960), abs=0.0002),
 )
 
 BY_EXERCISE: dict[str, Answer] = {answer.exercise: answer for answer in ANSWERS}
