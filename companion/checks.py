@@ -7,6 +7,9 @@ into a silent wrong answer three layers later.
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
 
@@ -39,6 +42,106 @@ def check_positive_int(value, name: str) -> int:
     if value <= 0:
         raise ValueError(f"{name} must be a positive int; got {value}")
     return int(value)
+
+
+def _check_real(value, name: str, expected: str) -> float:
+    """``value`` as a finite float; TypeError for a non-number (bool included), ValueError for NaN/inf."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {expected}; got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be {expected}; got {value}")
+    return value
+
+
+def check_learning_rate(value, name: str = "lr") -> float:
+    """Return ``value`` as a float if it is a finite number > 0, else raise.
+
+    A learning rate (the step size eta of Eq. (4.1)), and any other strictly
+    positive hyperparameter such as an optimizer's ``eps`` or a schedule's
+    ``base_lr``. TypeError for a non-number (bool included), ValueError for NaN,
+    inf or a value <= 0.
+    """
+    value = _check_real(value, name, "a finite number > 0")
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0; got {value}")
+    return value
+
+
+def check_weight_decay(value, name: str = "weight_decay") -> float:
+    """Return ``value`` as a float if it is a finite number >= 0, else raise.
+
+    TypeError for a non-number (bool included), ValueError for NaN, inf or a
+    negative value.
+    """
+    value = _check_real(value, name, "a finite number >= 0")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0; got {value}")
+    return value
+
+
+def check_in_interval(value, name: str, low: float, high: float, *, closed: str = "left") -> float:
+    """Return ``value`` as a float if it lies in the interval from ``low`` to ``high``, else raise.
+
+    ``closed`` says which ends belong to it: "left" for [low, high) (the default),
+    "right" for (low, high], "both" or "neither". TypeError for a non-number
+    (bool included), ValueError for NaN, inf or a value outside the interval; the
+    message writes the interval, e.g. "momentum must be in (0, 1]; got 1.5".
+    """
+    if closed not in ("left", "right", "both", "neither"):
+        raise ValueError(f"closed must be one of ('left', 'right', 'both', 'neither'); got {closed!r}")
+    left_in, right_in = closed in ("left", "both"), closed in ("right", "both")
+    interval = f"{'[' if left_in else '('}{low}, {high}{']' if right_in else ')'}"
+    value = _check_real(value, name, f"a number in {interval}")
+    above = value >= low if left_in else value > low
+    below = value <= high if right_in else value < high
+    if not (above and below):
+        raise ValueError(f"{name} must be in {interval}; got {value}")
+    return value
+
+
+def check_decay_rate(value, name: str) -> float:
+    """Return ``value`` as a float if it lies in [0, 1), else raise.
+
+    A decay rate of a running average: momentum mu, RMSProp's alpha, Adam's beta1
+    and beta2 (Eqs. (4.3)-(4.8)). TypeError for a non-number, ValueError outside [0, 1).
+    """
+    return check_in_interval(value, name, 0, 1)
+
+
+def check_choice(value, name: str, choices, *, hint: str = ""):
+    """Return ``value`` if it is one of ``choices``, else raise.
+
+    ``choices`` is a tuple or list (written as given in the message) or a dict or
+    set of names (written sorted). A value that is not a str and not one of the
+    choices (None may be one) raises TypeError, an unknown str ValueError; both
+    messages list the choices, followed by ``hint`` (e.g. " or None"), and name
+    what was got: "strategy must be one of ('greedy', 'sample'); got 'beam'".
+    """
+    shown = choices if isinstance(choices, (tuple, list)) else sorted(choices)
+    try:
+        known = value in choices
+    except (TypeError, ValueError):  # an unhashable value, or an array
+        known = False
+    if known:
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {shown}{hint}; got {type(value).__name__} {value!r}")
+    raise ValueError(f"{name} must be one of {shown}{hint}; got {value!r}")
+
+
+def check_dtype(dtype) -> np.dtype:
+    """Return ``dtype`` as a NumPy dtype if it is float32 or float64, else raise TypeError.
+
+    The precisions of the from-scratch layers (``companion.nn``).
+    """
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError as error:
+        raise TypeError(f"dtype must be float32 or float64; got {dtype!r}") from error
+    if resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"dtype must be float32 or float64; got {resolved}")
+    return resolved
 
 
 MAX_SEED = 2**32 - 1  # the largest seed every generator of the book accepts (NumPy's legacy one: [0, 2**32))

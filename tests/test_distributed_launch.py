@@ -95,6 +95,21 @@ def test_sharding_bad_input():
     assert sharding.flat_shard_bounds(10, 3, 2) == (8, 10)
 
 
+def test_the_loss_record_is_one_module_level_keras_callback():
+    keras = pytest.importorskip("keras")
+    from companion.distributed.keras_loss_record import BatchLossRecord
+
+    first, second = BatchLossRecord(), BatchLossRecord()
+    assert type(first) is type(second) is BatchLossRecord
+    assert isinstance(first, keras.callbacks.Callback)
+    first.on_train_batch_end(0, {"loss": 1.5})
+    first.on_train_batch_end(1, {"loss": np.float32(1.25)})
+    assert first.losses == [1.5, 1.25] and second.losses == []
+    shared = []
+    BatchLossRecord(shared).on_train_batch_end(0, {"loss": 2.0})
+    assert shared == [2.0]
+
+
 def test_mirrored_strategy_equals_one_device():
     # TensorFlow's logical devices must be configured before its runtime starts: a fresh process.
     code = textwrap.dedent("""

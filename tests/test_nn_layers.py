@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from companion.nn import Dense, ReLU, Sigmoid, Tanh, dense_forward, gradient_check
-from companion.nn.layers import Activation, Layer, check_dtype
+from companion.checks import check_dtype
+from companion.nn.layers import Activation, Layer
 
 ACTIVATION_LAYERS = [Sigmoid, Tanh, ReLU]
 

@@ -159,7 +159,7 @@ def test_sgd_step_updates_in_place_and_checks_its_arguments():
     p, g = np.ones(3), np.array([1.0, 2.0, 3.0])
     sgd_step([p], [g], 0.5)
     np.testing.assert_allclose(p, [0.5, 0.0, -0.5])
-    with pytest.raises(ValueError, match="lr must be a positive finite number"):
+    with pytest.raises(ValueError, match=r"lr must be > 0; got -1.0"):
         sgd_step([p], [g], -1.0)
     with pytest.raises(ValueError, match=r"gradient 0 has shape \(2,\) but its parameter has \(3,\)"):
         sgd_step([p], [np.ones(2)], 0.1)

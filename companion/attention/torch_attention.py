@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from companion.attention.masks import check_attention_mask
-from companion.checks import check_positive_int
+from companion.checks import check_choice, check_positive_int
 
 IMPLEMENTATIONS = ("sdpa", "written_out")
 
@@ -173,8 +173,7 @@ class MultiHeadAttention(nn.Module):
 
     @implementation.setter
     def implementation(self, name: str) -> None:
-        if name not in IMPLEMENTATIONS:
-            raise ValueError(f"implementation must be one of {IMPLEMENTATIONS}; got {name!r}")
+        check_choice(name, "implementation", IMPLEMENTATIONS)
         self._implementation = name
 
     def split_heads(self, x):

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from companion.checks import as_float_array, check_positive_int
+from companion.checks import as_float_array, check_choice, check_positive_int
 
 # name -> (q_min, q_max, NumPy dtype); int8 weights use the symmetric range [-127, 127].
 INTEGER_TYPES = {
@@ -48,8 +48,7 @@ class QuantParams:
     axis: int | None = None
 
     def __post_init__(self):
-        if self.dtype not in INTEGER_TYPES:
-            raise ValueError(f"dtype must be one of {sorted(INTEGER_TYPES)}; got {self.dtype!r}")
+        check_choice(self.dtype, "dtype", INTEGER_TYPES)
         scale = np.asarray(self.scale, dtype=np.float32)
         if not np.all(np.isfinite(scale)) or np.any(scale <= 0):
             raise ValueError(f"every scale must be finite and positive; got {scale}")
@@ -88,8 +87,7 @@ def affine_params(x_min: float, x_max: float, dtype: str = "uint8") -> QuantPara
     The range is first widened to contain 0 (``a = min(x_min, 0)``, ``b = max(x_max, 0)``),
     so that 0 is represented exactly. A range of zero width (all values 0) gets scale 1.
     """
-    if dtype not in INTEGER_TYPES:
-        raise ValueError(f"dtype must be one of {sorted(INTEGER_TYPES)}; got {dtype!r}")
+    check_choice(dtype, "dtype", INTEGER_TYPES)
     if not (np.isfinite(x_min) and np.isfinite(x_max)):
         raise ValueError(f"x_min and x_max must be finite; got {x_min} and {x_max}")
     if x_min > x_max:

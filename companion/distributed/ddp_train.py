@@ -54,7 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
-from companion.checks import check_positive_int
+from companion.checks import check_choice, check_in_interval, check_learning_rate, check_positive_int
 from companion.distributed.data_parallel import check_rank, check_world_size, shard_bounds
 
 MODEL_KINDS = ("mlp", "transformer")
@@ -81,8 +81,7 @@ def check_model_spec(spec) -> dict:
     if not isinstance(spec, dict):
         raise TypeError(f"model spec must be a dict; got {type(spec).__name__}")
     kind = spec.get("kind")
-    if kind not in MODEL_KINDS:
-        raise ValueError(f"model spec 'kind' must be one of {MODEL_KINDS}; got {kind!r}")
+    check_choice(kind, "model spec 'kind'", MODEL_KINDS)
     if kind == "mlp":
         sizes = spec.get("sizes")
         if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
@@ -90,8 +89,7 @@ def check_model_spec(spec) -> dict:
         for size in sizes:
             check_positive_int(size, "mlp size")
         dropout = spec.get("dropout", 0.0)
-        if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-            raise ValueError(f"mlp 'dropout' must be a number in [0, 1); got {dropout!r}")
+        check_in_interval(dropout, "mlp 'dropout'", 0, 1)
     else:
         if not isinstance(spec.get("config"), dict):
             raise ValueError("a transformer spec needs a 'config' dict of TransformerConfig fields; "
@@ -156,10 +154,8 @@ def make_optimizer(name: str, parameters, lr: float):
     """``torch.optim.Adam`` or plain ``torch.optim.SGD`` with learning rate ``lr``."""
     import torch
 
-    if name not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {name!r}")
-    if not isinstance(lr, (int, float)) or not lr > 0:
-        raise ValueError(f"lr must be a positive number; got {lr!r}")
+    check_choice(name, "optimizer", OPTIMIZERS)
+    lr = check_learning_rate(lr)
     cls = torch.optim.Adam if name == "adam" else torch.optim.SGD
     return cls(parameters, lr=lr)
 
@@ -338,8 +334,7 @@ def choose_backend(requested: str = "auto", local_rank: int = 0, world_size: int
 
     from companion.device import get_device
 
-    if requested not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}; got {requested!r}")
+    check_choice(requested, "backend", BACKENDS)
     ranks_here = world_size if local_world_size is None else local_world_size
     gpus = torch.cuda.device_count() if get_device().type == "cuda" else 0
     if requested == "auto":

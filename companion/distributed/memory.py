@@ -17,7 +17,7 @@ are framework-free.
 
 from __future__ import annotations
 
-from companion.checks import check_positive_int
+from companion.checks import check_choice, check_positive_int
 
 STAGES = ("ddp", "zero1", "zero2", "zero3")
 
@@ -65,8 +65,7 @@ def training_memory_per_device(
     n = check_positive_int(data_parallel, "data_parallel")
     t = check_positive_int(tensor_parallel, "tensor_parallel")
     p = check_positive_int(pipeline_parallel, "pipeline_parallel")
-    if stage not in STAGES:
-        raise ValueError(f"stage must be one of {STAGES}; got {stage!r}")
+    check_choice(stage, "stage", STAGES)
     per = _per_parameter_bytes(optimizer, precision)
     local = n_params / (t * p)
     level = STAGES.index(stage)

@@ -80,6 +80,7 @@ def train_keras(x, y, sizes, *, steps, global_batch, lr, seed=0, strategy=None, 
     import keras
 
     from companion.distributed.ddp_train import batch_indices
+    from companion.distributed.keras_loss_record import BatchLossRecord
     from companion.frameworks import import_tensorflow
 
     tf = import_tensorflow()
@@ -91,20 +92,15 @@ def train_keras(x, y, sizes, *, steps, global_batch, lr, seed=0, strategy=None, 
     order = np.concatenate([batch_indices(len(x), global_batch, s, seed) for s in range(steps)])
     dataset = tf.data.Dataset.from_tensor_slices((np.asarray(x, np.float32)[order], np.asarray(y)[order]))
     dataset = dataset.batch(global_batch)
-    running = []
-
-    class Record(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            running.append(float(logs["loss"]))
-
+    record = BatchLossRecord()
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         model = build_keras_mlp(sizes, seed)
         if initial_weights is not None:
             model.set_weights(initial_weights)
         model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    model.fit(dataset, epochs=1, verbose=0, shuffle=False, callbacks=[Record()])
-    means = np.asarray(running, dtype=np.float64)
+    model.fit(dataset, epochs=1, verbose=0, shuffle=False, callbacks=[record])
+    means = np.asarray(record.losses, dtype=np.float64)
     k = np.arange(1, len(means) + 1)
     losses = k * means - np.concatenate([[0.0], (k[:-1] * means[:-1])])
     return {"losses": losses.tolist(), "weights": model.get_weights(),

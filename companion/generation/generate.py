@@ -32,6 +32,7 @@ import numbers
 
 import torch
 
+from companion.checks import check_choice
 from companion.generation.sampling import (STRATEGIES, check_temperature, check_top_k, check_top_p,
                                            sample_next_token)
 
@@ -80,8 +81,7 @@ def _check_model(model):
 def _check_settings(model, prompt_ids, max_new_tokens, strategy, temperature, top_k, top_p, use_cache, stop_id):
     """The prompt as a (B, T) tensor on the model's device, once every setting has been checked."""
     config = _check_model(model)
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {STRATEGIES}; got {strategy!r}")
+    check_choice(strategy, "strategy", STRATEGIES)
     check_temperature(temperature)
     if top_k is not None:
         check_top_k(top_k)

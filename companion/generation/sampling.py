@@ -30,6 +30,8 @@ import numbers
 
 import torch
 
+from companion.checks import check_choice
+
 STRATEGIES = ("greedy", "sample")
 
 
@@ -179,8 +181,7 @@ def sample_next_token(logits, *, strategy: str = "sample", temperature: float = 
     logits). Seed the generator (``torch.Generator().manual_seed(s)``) for
     reproducible samples.
     """
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {STRATEGIES}; got {strategy!r}")
+    check_choice(strategy, "strategy", STRATEGIES)
     logits = check_logits(logits)
     if logits.ndim != 2:
         raise ValueError(f"logits must have shape (batch, vocab_size); got {tuple(logits.shape)}")

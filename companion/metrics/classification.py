@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from companion.checks import check_choice
 from companion.metrics.labels import as_labels, encode, label_pair, resolve_labels
 
 AVERAGES = ("binary", "macro", "micro", "weighted", None)
@@ -110,8 +111,7 @@ def precision_recall_f1(y_true, y_pred, average="binary", pos_label=1, labels=No
         ``average=None``; support is the number of true samples counted (per class
         for ``average=None``).
     """
-    if average not in AVERAGES:
-        raise ValueError(f"average must be one of {AVERAGES}; got {average!r}")
+    check_choice(average, "average", AVERAGES)
     zero_division = _check_zero_division(zero_division)
     labels, tp, fp, fn = per_class_counts(y_true, y_pred, labels)
     support = tp + fn

@@ -26,7 +26,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from companion.checks import check_positive_int
+from companion.checks import check_choice, check_positive_int
 from companion.metrics.labels import label_pair
 
 METHODS = ("wilson", "clopper-pearson")
@@ -137,8 +137,7 @@ def accuracy_interval(y_true, y_pred, confidence: float = 0.95, method: str = "w
         ValueError: the labels differ in length or are not classes, or ``method`` is unknown.
     """
     y_true, y_pred = label_pair(y_true, y_pred)
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}; got {method!r}")
+    check_choice(method, "method", METHODS)
     correct = int(np.sum(y_true == y_pred))
     make = wilson_interval if method == "wilson" else clopper_pearson_interval
     return make(correct, len(y_true), confidence)

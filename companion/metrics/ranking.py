@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from companion.checks import check_choice
 from companion.metrics.labels import as_scores, binary_targets, check_same_length
 
 AUC_METHODS = ("trapezoid", "rank", "pairs")
@@ -120,8 +121,7 @@ def roc_auc(y_true, y_score, pos_label=1, method="trapezoid") -> float:
     Raises:
         ValueError: y_true holds only one class, or an unknown method.
     """
-    if method not in AUC_METHODS:
-        raise ValueError(f"method must be one of {AUC_METHODS}; got {method!r}")
+    check_choice(method, "method", AUC_METHODS)
     positive, scores = _targets_and_scores(y_true, y_score, pos_label)
     n_pos, n_neg = int(positive.sum()), int((~positive).sum())
     if n_pos == 0 or n_neg == 0:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from companion.checks import check_positive_int
+from companion.checks import check_choice, check_positive_int
 
 POSITIONS = ("sinusoidal", "learned")
 HEADS = ("none", "lm")
@@ -89,8 +89,7 @@ class TransformerConfig:
             raise TypeError(f"dropout must be a float in [0, 1); got {type(self.dropout).__name__} {self.dropout!r}")
         if not 0.0 <= float(self.dropout) < 1.0:
             raise ValueError(f"dropout must lie in [0, 1); got {self.dropout}")
-        if not isinstance(self.positions, str) or self.positions not in POSITIONS:
-            raise ValueError(f"positions must be one of {POSITIONS}; got {self.positions!r}")
+        check_choice(self.positions, "positions", POSITIONS)
         for name in ("norm_first", "bias", "causal", "tie_embeddings"):
             _check_bool(getattr(self, name), name)
 

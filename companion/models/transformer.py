@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 from companion.attention.torch_attention import IMPLEMENTATIONS, MultiHeadAttention
-from companion.checks import check_positive_int
+from companion.checks import check_choice, check_positive_int
 from companion.models.config import TransformerConfig
 
 
@@ -281,8 +281,7 @@ def set_attention_implementation(model, implementation: str) -> int:
 
     Returns the number of attention modules changed.
     """
-    if implementation not in IMPLEMENTATIONS:
-        raise ValueError(f"implementation must be one of {IMPLEMENTATIONS}; got {implementation!r}")
+    check_choice(implementation, "implementation", IMPLEMENTATIONS)
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     changed = 0

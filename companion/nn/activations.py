@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.checks import as_float_array
+from companion.checks import as_float_array, check_choice
 
 
 def sigmoid(z):
@@ -100,6 +100,5 @@ ACTIVATIONS = {
 
 def get_activation(name: str):
     """Return the activation function registered under ``name``."""
-    if name not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}; got {name!r}")
+    check_choice(name, "activation", ACTIVATIONS)
     return ACTIVATIONS[name][0]

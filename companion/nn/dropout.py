@@ -14,17 +14,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.checks import as_float_array, check_rng
+from companion.checks import as_float_array, check_in_interval, check_rng
 from companion.nn.layers import Layer
 
 
 def check_dropout_rate(p) -> float:
-    """Return ``p`` if it is a number in [0, 1), else raise."""
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)):
-        raise TypeError(f"dropout rate p must be a number in [0, 1); got {type(p).__name__} {p!r}")
-    if not 0.0 <= float(p) < 1.0:
-        raise ValueError(f"dropout rate p must be in [0, 1); got {p}")
-    return float(p)
+    """Return ``p`` as a float if it is a number in [0, 1), else raise."""
+    return check_in_interval(p, "dropout rate p", 0, 1)
 
 
 class Dropout(Layer):

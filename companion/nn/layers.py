@@ -29,23 +29,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.checks import as_float_array, check_positive_int, check_rng
+from companion.checks import as_float_array, check_choice, check_dtype, check_positive_int, check_rng
 from companion.nn.activations import ACTIVATIONS
 from companion.nn.dense import dense_forward
 from companion.nn.init import init_weights
 
 DTYPES = (np.float32, np.float64)
-
-
-def check_dtype(dtype) -> np.dtype:
-    """Return ``dtype`` as a NumPy dtype if it is float32 or float64, else raise TypeError."""
-    try:
-        resolved = np.dtype(dtype)
-    except TypeError as error:
-        raise TypeError(f"dtype must be float32 or float64; got {dtype!r}") from error
-    if resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise TypeError(f"dtype must be float32 or float64; got {resolved}")
-    return resolved
 
 
 def _check_input(X, name: str, dtype: np.dtype, width: int | None = None) -> np.ndarray:
@@ -181,8 +170,7 @@ class Activation(Layer):
     ELEMENTWISE = ("sigmoid", "tanh", "relu")
 
     def __init__(self, name: str):
-        if name not in self.ELEMENTWISE:
-            raise ValueError(f"activation layer must be one of {self.ELEMENTWISE}; got {name!r}")
+        check_choice(name, "activation layer", self.ELEMENTWISE)
         self.name = name
         self._f, self._df = ACTIVATIONS[name]
         self._Z: np.ndarray | None = None

@@ -20,10 +20,10 @@ from typing import Sequence
 import numpy as np
 
 from companion import losses
-from companion.checks import as_float_array, check_positive_int, check_rng
+from companion.checks import as_float_array, check_choice, check_dtype, check_positive_int, check_rng
 from companion.nn.activations import sigmoid, softmax
 from companion.nn.init import SCHEMES
-from companion.nn.layers import ACTIVATION_LAYERS, Dense, check_dtype
+from companion.nn.layers import ACTIVATION_LAYERS, Dense
 
 OUTPUTS = ("linear", "sigmoid", "tanh", "relu")
 LOSSES = ("softmax_cross_entropy", "binary_cross_entropy", "mse")
@@ -56,8 +56,7 @@ class MLP:
         names = self._activation_names(activations, len(sizes) - 1)
         if init is None:
             init = "he_normal" if all(name == "relu" for name in names[:-1]) else "xavier_normal"
-        if init not in SCHEMES:
-            raise ValueError(f"init must be one of {SCHEMES} or None; got {init!r}")
+        check_choice(init, "init", SCHEMES, hint=" or None")
         rng = check_rng(rng)
         dtype = check_dtype(dtype)
         layers = []
@@ -178,8 +177,7 @@ class MLP:
         return value
 
     def _loss_fn(self, loss: str):
-        if loss not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}; got {loss!r}")
+        check_choice(loss, "loss", LOSSES)
         if loss != "mse" and self.activations[-1] != "linear":
             raise ValueError(
                 f"{loss} takes logits, so the output layer must be linear; got {self.activations[-1]!r}"

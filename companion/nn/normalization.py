@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.checks import as_float_array
+from companion.checks import as_float_array, check_in_interval
 
 
 def _check_affine(X, gamma, beta):
@@ -60,10 +60,8 @@ class BatchNorm:
     def __init__(self, d: int, eps: float = 1e-5, momentum: float = 0.1):
         if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d <= 0:
             raise ValueError(f"d must be a positive int; got {d!r}")
-        if not 0.0 < momentum <= 1.0:
-            raise ValueError(f"momentum must be in (0, 1]; got {momentum}")
+        self.momentum = check_in_interval(momentum, "momentum", 0, 1, closed="right")
         self.eps = _check_eps(eps)
-        self.momentum = float(momentum)
         self.gamma = np.ones(d)
         self.beta = np.zeros(d)
         self.running_mean = np.zeros(d)

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.optim.base import Optimizer, check_betas, check_choice, check_eps, check_weight_decay
+from companion.checks import check_choice, check_weight_decay
+from companion.optim.base import Optimizer, check_betas, check_eps
 
 EPS_FORMS = ("standard", "hat")
 

@@ -13,54 +13,21 @@ messages that say what was expected and what was got:
   schedule is applied;
 - decay rates (momentum mu, RMSProp's alpha, Adam's beta1 and beta2) lie in [0, 1);
 - ``eps`` is finite and > 0, ``weight_decay`` finite and >= 0.
+
+All but the optimizer-specific ``check_eps`` and ``check_betas`` are the shared
+ones of :mod:`companion.checks`.
 """
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import numpy as np
 
-from companion.checks import as_float_array
-
-
-def _check_real(value, name: str, expected: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be {expected}; got {type(value).__name__} {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be {expected}; got {value}")
-    return value
-
-
-def check_lr(value, name: str = "lr") -> float:
-    """Return ``value`` as a float if it is a finite number > 0, else raise."""
-    value = _check_real(value, name, "a finite number > 0")
-    if value <= 0:
-        raise ValueError(f"{name} must be > 0; got {value}")
-    return value
-
-
-def check_decay_rate(value, name: str) -> float:
-    """Return ``value`` as a float if it lies in [0, 1), else raise (momentum, alpha, betas)."""
-    value = _check_real(value, name, "a number in [0, 1)")
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"{name} must be in [0, 1); got {value}")
-    return value
+from companion.checks import as_float_array, check_decay_rate, check_learning_rate
 
 
 def check_eps(value, name: str = "eps") -> float:
     """Return ``value`` as a float if it is a finite number > 0, else raise."""
-    return check_lr(value, name)
-
-
-def check_weight_decay(value, name: str = "weight_decay") -> float:
-    """Return ``value`` as a float if it is a finite number >= 0, else raise."""
-    value = _check_real(value, name, "a finite number >= 0")
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0; got {value}")
-    return value
+    return check_learning_rate(value, name)
 
 
 def check_betas(betas) -> tuple[float, float]:
@@ -70,15 +37,6 @@ def check_betas(betas) -> tuple[float, float]:
     if len(betas) != 2:
         raise ValueError(f"betas must be a pair (beta1, beta2); got {len(betas)} value(s): {tuple(betas)!r}")
     return check_decay_rate(betas[0], "betas[0]"), check_decay_rate(betas[1], "betas[1]")
-
-
-def check_choice(value, name: str, choices: tuple[str, ...]) -> str:
-    """Return ``value`` if it is one of ``choices``, else raise."""
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be one of {choices}; got {type(value).__name__} {value!r}")
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {choices}; got {value!r}")
-    return value
 
 
 def _check_params(params) -> list[np.ndarray]:
@@ -131,7 +89,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value) -> None:
-        self._lr = check_lr(value)
+        self._lr = check_learning_rate(value)
 
     def zero_state(self) -> None:
         """Forget the history: step counter to 0 and every buffer to zeros."""

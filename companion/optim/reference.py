@@ -35,9 +35,8 @@ from typing import Callable
 
 import numpy as np
 
-from companion.checks import as_float_array
+from companion.checks import as_float_array, check_choice
 from companion.optim.adam import Adam, AdamW
-from companion.optim.base import check_choice
 from companion.optim.rmsprop import RMSProp
 from companion.optim.sgd import SGD
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.optim.base import Optimizer, check_choice, check_decay_rate, check_eps, check_weight_decay
+from companion.checks import check_choice, check_decay_rate, check_weight_decay
+from companion.optim.base import Optimizer, check_eps
 
 PLACEMENTS = ("outside", "inside")
 

@@ -30,8 +30,7 @@ import math
 
 import numpy as np
 
-from companion.checks import check_positive_int
-from companion.optim.base import check_lr as _check_lr
+from companion.checks import check_in_interval, check_learning_rate, check_positive_int
 
 
 def _check_step(step) -> int:
@@ -61,17 +60,16 @@ def check_schedule(warmup_steps, total_steps) -> tuple[int, int]:
 def step_decay(step: int, base_lr: float, step_size: int, gamma: float = 0.1) -> float:
     """Eq. (6.6): multiply the rate by ``gamma`` every ``step_size`` steps."""
     step = _check_step(step)
-    base_lr = _check_lr(base_lr, "base_lr")
+    base_lr = check_learning_rate(base_lr, "base_lr")
     step_size = check_positive_int(step_size, "step_size")
-    if not 0 < gamma <= 1:
-        raise ValueError(f"gamma must be in (0, 1]; got {gamma}")
+    gamma = check_in_interval(gamma, "gamma", 0, 1, closed="right")
     return base_lr * gamma ** (step // step_size)
 
 
 def cosine_decay(step: int, base_lr: float, total_steps: int, min_lr: float = 0.0) -> float:
     """Eq. (6.7): half a cosine from ``base_lr`` at step 0 to ``min_lr`` at ``total_steps``."""
     step = _check_step(step)
-    base_lr = _check_lr(base_lr, "base_lr")
+    base_lr = check_learning_rate(base_lr, "base_lr")
     total_steps = check_positive_int(total_steps, "total_steps")
     if not 0 <= min_lr <= base_lr:
         raise ValueError(f"min_lr must be in [0, base_lr={base_lr}]; got {min_lr}")
@@ -84,7 +82,7 @@ def warmup_cosine(step: int, base_lr: float, warmup_steps: int, total_steps: int
     step = _check_step(step)
     warmup_steps, total_steps = check_schedule(warmup_steps, total_steps)
     if step < warmup_steps:
-        return _check_lr(base_lr, "base_lr") * (step + 1) / warmup_steps
+        return check_learning_rate(base_lr, "base_lr") * (step + 1) / warmup_steps
     return cosine_decay(step - warmup_steps, base_lr, total_steps - warmup_steps, min_lr)
 
 
@@ -99,7 +97,7 @@ def warmup_linear_factor(step: int, warmup_steps: int, total_steps: int) -> floa
 
 def warmup_linear_lr(step: int, base_lr: float, warmup_steps: int, total_steps: int) -> float:
     """Eq. (11.6): the learning rate at ``step`` for peak rate ``base_lr``."""
-    return _check_lr(base_lr, "base_lr") * warmup_linear_factor(step, warmup_steps, total_steps)
+    return check_learning_rate(base_lr, "base_lr") * warmup_linear_factor(step, warmup_steps, total_steps)
 
 
 def warmup_linear_scheduler(optimizer, warmup_steps: int, total_steps: int):

@@ -18,7 +18,8 @@ matches ``keras.optimizers.SGD``.
 
 from __future__ import annotations
 
-from companion.optim.base import Optimizer, check_choice, check_decay_rate, check_weight_decay
+from companion.checks import check_choice, check_decay_rate, check_weight_decay
+from companion.optim.base import Optimizer
 
 FORMS = ("pytorch", "classic")
 

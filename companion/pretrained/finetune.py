@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from companion.checks import check_labels, check_positive_int, check_texts
+from companion.checks import (check_choice, check_in_interval, check_labels, check_learning_rate, check_positive_int,
+                              check_texts)
 from companion.device import profile_for_device
 from companion.optim.schedules import check_schedule, warmup_linear_scheduler, warmup_steps_for
 
@@ -88,8 +89,7 @@ def weight_decay_groups(model, weight_decay: float) -> list[dict]:
     Only trainable parameters (``requires_grad``) are included. Each group also
     carries ``"names"``, the parameter names, for inspection (torch keeps extra keys).
     """
-    if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) or not 0 <= weight_decay < 1:
-        raise ValueError(f"weight_decay must be a number in [0, 1); got {weight_decay!r}")
+    weight_decay = check_in_interval(weight_decay, "weight_decay", 0, 1)
     skip = set(no_decay_parameter_names(model))
     decay, no_decay = {"params": [], "names": [], "weight_decay": float(weight_decay)}, \
         {"params": [], "names": [], "weight_decay": 0.0}
@@ -106,8 +106,7 @@ def build_optimizer(model, learning_rate: float, weight_decay: float = 0.01, bet
     """``torch.optim.AdamW`` (decoupled decay, chapter 4) over :func:`weight_decay_groups`."""
     import torch
 
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or not learning_rate > 0:
-        raise ValueError(f"learning_rate must be a positive number; got {learning_rate!r}")
+    learning_rate = check_learning_rate(learning_rate, "learning_rate")
     return torch.optim.AdamW(weight_decay_groups(model, weight_decay), lr=learning_rate, betas=betas, eps=eps)
 
 
@@ -191,9 +190,7 @@ def finetune(model, tokenizer, texts, labels, *, epochs: int, batch_size: int, l
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
     max_len = check_max_len(max_len, tokenizer)
-    if loss not in LOSS_SOURCES:
-        raise ValueError(f"loss must be one of {LOSS_SOURCES} (the model's own loss or an external one, "
-                         f"never both); got {loss!r}")
+    check_choice(loss, "loss", LOSS_SOURCES, hint=" (the model's own loss or an external one, never both)")
     if max_grad_norm is not None and not max_grad_norm > 0:
         raise ValueError(f"max_grad_norm must be positive or None; got {max_grad_norm}")
     steps_per_epoch = math.ceil(len(texts) / batch_size)

@@ -31,7 +31,7 @@ profile. That module trains and scores both models (``train_torch_classifier``,
 
 from __future__ import annotations
 
-from companion.checks import check_positive_int
+from companion.checks import check_choice, check_positive_int
 
 
 # --- PyTorch --------------------------------------------------------------------
@@ -116,8 +116,7 @@ def keras_vectorizer(texts, language: str, max_tokens: int, max_len: int):
     import keras
 
     splits = {"en": "whitespace", "zh": "character"}
-    if language not in splits:
-        raise ValueError(f"language must be one of {sorted(splits)}; got {language!r}")
+    check_choice(language, "language", splits)
     layer = keras.layers.TextVectorization(
         max_tokens=check_positive_int(max_tokens, "max_tokens"),
         split=splits[language],

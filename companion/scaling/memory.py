@@ -45,7 +45,7 @@ the head's activations are not recomputed.
 
 from __future__ import annotations
 
-from companion.checks import check_positive_int
+from companion.checks import check_choice, check_positive_int
 from companion.scaling.precision import dtype_bytes, normalise_dtype
 
 OPTIMIZER_STATES = {"sgd": 0, "sgd_momentum": 1, "adam": 2, "adamw": 2}
@@ -96,8 +96,7 @@ def training_state_bytes(n_params: int, optimizer: str = "adam", precision: str 
     """
     n = _check_count(n_params, "n_params")
     k = optimizer_state_count(optimizer)
-    if not isinstance(precision, str) or precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}; got {precision!r}")
+    check_choice(precision, "precision", PRECISIONS)
     if precision.startswith("mixed_"):
         low = dtype_bytes(precision.split("_", 1)[1])
         parts = {"weights": n * low, "gradients": n * low, "master_weights": n * 4, "optimizer_state": n * k * 4}
@@ -130,8 +129,7 @@ def activation_bytes_per_layer(seq_len: int, batch: int, d_model: int, num_heads
     h = check_positive_int(d_model, "d_model")
     a = check_positive_int(num_heads, "num_heads")
     f = 4 * h if d_ff is None else check_positive_int(d_ff, "d_ff")
-    if attention not in ATTENTION:
-        raise ValueError(f"attention must be one of {ATTENTION}; got {attention!r}")
+    check_choice(attention, "attention", ATTENTION)
     p = dtype_bytes(dtype)
     total = p * s * b * (8 * h + 2 * f)
     if attention == "materialised":
@@ -188,8 +186,7 @@ def activation_bytes(num_layers: int, seq_len: int, batch: int, d_model: int, nu
     :func:`activation_bytes_per_layer`; dtype and norm_stats also to the head.
     """
     L = check_positive_int(num_layers, "num_layers")
-    if recompute not in RECOMPUTE:
-        raise ValueError(f"recompute must be one of {RECOMPUTE}; got {recompute!r}")
+    check_choice(recompute, "recompute", RECOMPUTE)
     per_layer = activation_bytes_per_layer(seq_len, batch, d_model, num_heads, d_ff, **layer_options)
     dtype = layer_options.get("dtype", "bf16")
     if recompute == "none":

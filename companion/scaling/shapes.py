@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from companion.checks import check_positive_int
+from companion.checks import check_choice, check_positive_int
 
 FAMILIES = ("gpt2", "bert", "llama")
 
@@ -43,8 +43,7 @@ class PublishedShape:
     source: str = "published configuration"
 
     def __post_init__(self):
-        if self.family not in FAMILIES:
-            raise ValueError(f"family must be one of {FAMILIES}; got {self.family!r}")
+        check_choice(self.family, "family", FAMILIES)
         for field in ("vocab_size", "context", "d_model", "num_layers", "num_heads", "d_ff"):
             check_positive_int(getattr(self, field), field)
         if self.d_model % self.num_heads:
@@ -75,8 +74,7 @@ PUBLISHED_SHAPES = {
 
 def _shape(shape) -> PublishedShape:
     if isinstance(shape, str):
-        if shape not in PUBLISHED_SHAPES:
-            raise ValueError(f"shape must be one of {sorted(PUBLISHED_SHAPES)} or a PublishedShape; got {shape!r}")
+        check_choice(shape, "shape", PUBLISHED_SHAPES, hint=" or a PublishedShape")
         return PUBLISHED_SHAPES[shape]
     if not isinstance(shape, PublishedShape):
         raise TypeError(f"shape must be a PublishedShape or its name; got {type(shape).__name__}")

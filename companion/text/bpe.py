@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from companion.checks import check_positive_int, check_texts
+from companion.checks import check_choice, check_positive_int, check_texts
 from companion.text.vocab import PAD_TOKEN, UNK_TOKEN
 
 _KINDS = ("char", "byte")
@@ -51,8 +51,7 @@ def train_bpe(texts: Iterable[str], vocab_size: int, kind: str = "char", min_fre
     if vocab_size < 3:
         raise ValueError(f"vocab_size must be >= 3 (<pad>, <unk> and at least one symbol); got {vocab_size}")
     min_frequency = check_positive_int(min_frequency, "min_frequency")
-    if kind not in _KINDS:
-        raise ValueError(f"kind must be one of {_KINDS}; got {kind!r}")
+    check_choice(kind, "kind", _KINDS)
     texts = check_texts(texts)
     if not any(text.strip() for text in texts):
         raise ValueError(f"texts must contain at least one non-empty text; got {len(texts)} empty text(s)")

@@ -17,7 +17,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from companion.checks import as_float_array, check_positive_int, check_rng
+from companion.checks import as_float_array, check_learning_rate, check_positive_int, check_rng
 
 
 def minibatches(n: int, batch_size: int, rng=None, shuffle: bool = True) -> Iterator[np.ndarray]:
@@ -43,8 +43,7 @@ def minibatches(n: int, batch_size: int, rng=None, shuffle: bool = True) -> Iter
 
 def sgd_step(params: Sequence[np.ndarray], grads: Sequence[np.ndarray], lr: float) -> None:
     """In-place update theta <- theta - lr * grad for every pair, Eq. (3.13)."""
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not np.isfinite(lr) or lr <= 0:
-        raise ValueError(f"lr must be a positive finite number; got {lr!r}")
+    lr = check_learning_rate(lr)
     if len(params) != len(grads):
         raise ValueError(f"need one gradient per parameter; got {len(params)} and {len(grads)}")
     for index, (param, grad) in enumerate(zip(params, grads)):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.checks import as_float_array, check_positive_int
+from companion.checks import as_float_array, check_choice, check_positive_int
 from companion.train.history import History
 
 NORMS = (None, "batch", "layer")
@@ -33,8 +33,7 @@ def build_mlp(sizes, dropout: float = 0.0, norm: str | None = None):
     if len(sizes) < 2:
         raise ValueError(f"sizes must list at least an input and an output width; got {sizes}")
     dropout = check_dropout_rate(dropout)
-    if norm not in NORMS:
-        raise ValueError(f"norm must be one of {NORMS}; got {norm!r}")
+    check_choice(norm, "norm", NORMS)
     layers = []
     for d_in, d_out in zip(sizes[:-2], sizes[1:-1]):
         layers.append(nn.Linear(d_in, d_out))
