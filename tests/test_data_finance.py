@@ -15,10 +15,16 @@ pytestmark = pytest.mark.skipif(
 
 def test_tables_have_their_published_sizes():
     nyse = finance.load_nyse()
-    assert len(nyse) == 6051 and nyse["date"][0] == "1962-12-03" and nyse["date"][-1] == "1986-12-31"
+    assert (
+        len(nyse) == 6051 and nyse["date"][0] == "1962-12-03" and nyse["date"][-1] == "1986-12-31"
+    )
     assert np.all(np.diff(np.array(nyse["date"], dtype="datetime64[D]")).astype(int) > 0)
     default = finance.load_default()
-    assert len(default) == 10000 and default["default"].sum() == 333 and default["student"].sum() == 2944
+    assert (
+        len(default) == 10000
+        and default["default"].sum() == 333
+        and default["student"].sum() == 2944
+    )
     caravan = finance.load_caravan()
     assert len(caravan) == 5822 and len(caravan.columns) == 86 and caravan["Purchase"].sum() == 348
 

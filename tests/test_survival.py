@@ -159,7 +159,7 @@ def test_neural_cox_model_shapes_and_bad_settings():
         build_cox_mlp(4, dropout=1.0)
     with pytest.raises(ValueError, match="n_features must be a positive int"):
         build_cox_mlp(0)
-    with pytest.raises(ValueError, match="lr must be positive"):
+    with pytest.raises(ValueError, match="lr must be > 0"):
         train_cox_model(model, np.zeros((3, 4)), [1, 2, 3], [1, 1, 0], epochs=1, lr=0)
     with pytest.raises(ValueError, match=r"X must have shape \(n, features\)"):
         train_cox_model(model, np.zeros((2, 4)), [1, 2, 3], [1, 1, 0], epochs=1, lr=0.1)
@@ -229,7 +229,12 @@ def test_early_stopping_keeps_the_epoch_of_lowest_validation_loss():
     model = build_cox_mlp(3, hidden=(64,)).double()
     fit, held = slice(0, 120), slice(120, 200)
     training = train_cox_model(
-        model, X[fit], time[fit], event[fit], epochs=150, lr=0.03,
+        model,
+        X[fit],
+        time[fit],
+        event[fit],
+        epochs=150,
+        lr=0.03,
         validation=(X[held], time[held], event[held]),
     )
     assert len(training.val_loss) == 150

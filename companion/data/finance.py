@@ -60,7 +60,10 @@ def _table(name: str, convert: dict) -> Table:
         values = [row[index].strip() for row in rows]
         columns[column] = convert.get(column, lambda v: np.array(v, dtype=np.float64))(values)
     member, digest = ISLP_TABLES[name]
-    return Table(columns, {"name": name, "source": f"{ISLP_WHEEL}!{member}", "sha256": digest, "n": len(rows)})
+    return Table(
+        columns,
+        {"name": name, "source": f"{ISLP_WHEEL}!{member}", "sha256": digest, "n": len(rows)},
+    )
 
 
 def _yes_no(values) -> np.ndarray:
@@ -72,11 +75,14 @@ def _yes_no(values) -> np.ndarray:
 
 def load_nyse() -> Table:
     """NYSE by day: ``date`` (text), ``DJ_return``, ``log_volume``, ``log_volatility``."""
-    return _table("NYSE", {
-        "date": lambda v: np.array(v),
-        "day_of_week": lambda v: np.array(v),
-        "train": lambda v: np.array([x == "TRUE" for x in v]),
-    })
+    return _table(
+        "NYSE",
+        {
+            "date": lambda v: np.array(v),
+            "day_of_week": lambda v: np.array(v),
+            "train": lambda v: np.array([x == "TRUE" for x in v]),
+        },
+    )
 
 
 def load_default() -> Table:

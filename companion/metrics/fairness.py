@@ -43,7 +43,9 @@ def _pair(y_true, y_pred, groups):
     groups = np.asarray(groups)
     check_same_length(truth, decided, "y_true", "y_pred")
     if groups.ndim != 1 or len(groups) != len(truth):
-        raise ValueError(f"groups must give one group per example ({len(truth)}); got shape {groups.shape}")
+        raise ValueError(
+            f"groups must give one group per example ({len(truth)}); got shape {groups.shape}"
+        )
     if len(np.unique(groups)) < 2:
         raise ValueError(f"groups must hold at least two groups; got {np.unique(groups).tolist()}")
     return truth, decided, groups
@@ -56,14 +58,20 @@ def group_rates(y_true, y_pred, groups) -> list[GroupRates]:
     for group in np.unique(groups):
         rows = groups == group
         positive, negative = rows & truth, rows & ~truth
-        rates.append(GroupRates(
-            group.item() if hasattr(group, "item") else group,
-            int(rows.sum()),
-            float(truth[rows].mean()),
-            wilson_interval(int(decided[rows].sum()), int(rows.sum())),
-            wilson_interval(int(decided[positive].sum()), int(positive.sum())) if positive.any() else None,
-            wilson_interval(int(decided[negative].sum()), int(negative.sum())) if negative.any() else None,
-        ))
+        rates.append(
+            GroupRates(
+                group.item() if hasattr(group, "item") else group,
+                int(rows.sum()),
+                float(truth[rows].mean()),
+                wilson_interval(int(decided[rows].sum()), int(rows.sum())),
+                wilson_interval(int(decided[positive].sum()), int(positive.sum()))
+                if positive.any()
+                else None,
+                wilson_interval(int(decided[negative].sum()), int(negative.sum()))
+                if negative.any()
+                else None,
+            )
+        )
     return rates
 
 

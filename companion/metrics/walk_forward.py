@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.checks import check_positive_int
+from companion.checks import check_choice, check_positive_int
 
 
 def walk_forward_splits(periods, first_test, gap: int = 0):
@@ -41,28 +41,35 @@ def walk_forward_splits(periods, first_test, gap: int = 0):
         raise ValueError(f"gap must be a non-negative int; got {gap!r}")
     later = np.unique(periods[periods >= first_test])
     if later.size == 0:
-        raise ValueError(f"no period at or after first_test={first_test!r}; the last is {periods[-1].item()!r}")
+        raise ValueError(
+            f"no period at or after first_test={first_test!r}; the last is {periods[-1].item()!r}"
+        )
     for period in later:
         start = int(np.searchsorted(periods, period, side="left"))
         end = int(np.searchsorted(periods, period, side="right"))
         train_end = start - gap
         if train_end <= 0:
-            raise ValueError(f"period {period.item()!r} has no training example before it (gap={gap})")
+            raise ValueError(
+                f"period {period.item()!r} has no training example before it (gap={gap})"
+            )
         yield np.arange(train_end), np.arange(start, end)
 
 
-def walk_forward_predict(make_model, X, y, periods, first_test, gap: int = 0, method: str = "predict"):
+def walk_forward_predict(
+    make_model, X, y, periods, first_test, gap: int = 0, method: str = "predict"
+):
     """Each test period's predictions from a model refitted on everything before it (Eq. 20.3).
 
     ``make_model()`` returns an unfitted scikit-learn-style estimator. Returns
     ``(predictions, test_mask)``; rows before ``first_test`` are NaN and False.
     With ``method="predict_proba"`` the positive class's probability is kept.
     """
-    if method not in ("predict", "predict_proba"):
-        raise ValueError(f"method must be 'predict' or 'predict_proba'; got {method!r}")
+    check_choice(method, "method", ("predict", "predict_proba"))
     X, y = np.asarray(X), np.asarray(y)
     if len(X) != len(y) or len(y) != len(np.asarray(periods)):
-        raise ValueError(f"X, y and periods must have one length; got {len(X)}, {len(y)}, {len(periods)}")
+        raise ValueError(
+            f"X, y and periods must have one length; got {len(X)}, {len(y)}, {len(periods)}"
+        )
     predictions = np.full(len(y), np.nan)
     mask = np.zeros(len(y), dtype=bool)
     for train, test in walk_forward_splits(periods, first_test, gap):

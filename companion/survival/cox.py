@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from companion.checks import as_float_array, check_positive_int
+from companion.checks import as_float_array, check_choice, check_positive_int
 from companion.survival.data import check_survival
 
 TIES = ("efron", "breslow")
@@ -47,9 +47,8 @@ class EventTerms:
 
 
 def check_ties(ties) -> str:
-    if ties not in TIES:
-        raise ValueError(f"ties must be one of {TIES}; got {ties!r}")
-    return ties
+    """Return ``ties`` if it names a rule of Eqs. (19.7)-(19.8), else raise."""
+    return check_choice(ties, "ties", TIES)
 
 
 def event_terms(time, event) -> EventTerms:

@@ -14,7 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from companion.checks import check_positive_int
+from companion.checks import (
+    check_choice,
+    check_in_interval,
+    check_learning_rate,
+    check_positive_int,
+    check_weight_decay,
+)
 from companion.survival.cox import check_ties, event_terms
 
 
@@ -31,8 +37,7 @@ def cox_loss(log_risk, time, event, ties: str = "efron", reduction: str = "sum",
     import torch
 
     ties = check_ties(ties)
-    if reduction not in ("sum", "mean"):
-        raise ValueError(f"reduction must be 'sum' or 'mean'; got {reduction!r}")
+    check_choice(reduction, "reduction", ("sum", "mean"))
     if not isinstance(log_risk, torch.Tensor):
         raise TypeError(f"log_risk must be a torch.Tensor; got {type(log_risk).__name__}")
     eta = log_risk.reshape(-1) if log_risk.dim() == 2 and log_risk.shape[1] == 1 else log_risk
@@ -76,8 +81,7 @@ def build_cox_mlp(n_features: int, hidden: tuple[int, ...] = (32,), dropout: flo
 
     n_features = check_positive_int(n_features, "n_features")
     widths = [check_positive_int(h, "each hidden width") for h in hidden]
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be in [0, 1); got {dropout}")
+    dropout = check_in_interval(dropout, "dropout", 0, 1)
     layers, width = [], n_features
     for h in widths:
         layers += [torch.nn.Linear(width, h), torch.nn.ReLU()]
@@ -131,8 +135,8 @@ def train_cox_model(
     import torch
 
     epochs = check_positive_int(epochs, "epochs")
-    if not lr > 0:
-        raise ValueError(f"lr must be positive; got {lr}")
+    lr = check_learning_rate(lr)
+    weight_decay = check_weight_decay(weight_decay)
     parameter = next(model.parameters())
     inputs = _as_inputs(X, len(np.asarray(time)), parameter)
     terms = event_terms(time, event)
