@@ -7,9 +7,10 @@
   status, tumour size and grade, positive nodes and two receptor levels. Read
   from the installed lifelines package by path, its SHA-256 checked.
 - Khan et al. (2001): expression of 2,308 genes in 63 training and 20 test
-  small round blue cell tumours of four kinds (1 Ewing's sarcoma,
-  2 rhabdomyosarcoma, 3 neuroblastoma, 4 Burkitt's lymphoma), read from the
-  ISLP wheel that ``python -m companion data fetch`` puts in the cache.
+  small round blue cell tumour samples (biopsies and cell lines) of four kinds,
+  coded 1 Burkitt's lymphoma, 2 Ewing's sarcoma, 3 neuroblastoma and
+  4 rhabdomyosarcoma (8, 23, 12 and 20 training samples, as in the paper), read
+  from the ISLP wheel that ``python -m companion data fetch`` puts in the cache.
 """
 
 from __future__ import annotations
@@ -128,7 +129,8 @@ def _read_khan_table(part: str) -> np.ndarray:
 
 @functools.lru_cache(maxsize=1)
 def load_khan() -> GeneExpression:
-    """Khan's train and test split as ISLP ships it (the split of the original paper)."""
+    """Khan's train and test split as ISLP ships it: the paper's 63 training samples, and its test set
+    without the five samples that were not small round blue cell tumours (20 remain)."""
     X_train, X_test = _read_khan_table("x_train"), _read_khan_table("x_test")
     y_train = _read_khan_table("y_train")[:, 0].astype(np.int64)
     y_test = _read_khan_table("y_test")[:, 0].astype(np.int64)

@@ -10,7 +10,7 @@ Eq. (19.1):
 
 Sensitivity and specificity are properties of the test; the chance that a
 positive call is right, the positive predictive value, also depends on how
-common the disease is where the test is used (the prevalence pi), Eq. (19.2):
+common the disease is where the test is used (the prevalence pi), Eq. (19.3):
 
     PPV = se pi / (se pi + (1 - sp)(1 - pi)),   NPV = sp (1 - pi) / (sp (1 - pi) + (1 - se) pi).
 """
@@ -49,7 +49,7 @@ def cost_threshold(cost_fp, cost_fn) -> float:
 
 
 def expected_cost(y_true, y_prob, threshold, cost_fp, cost_fn, pos_label=1) -> float:
-    """Eq. (19.3): the average cost per case of calling ``y_prob >= threshold`` positive."""
+    """Eq. (19.2): the average cost per case of calling ``y_prob >= threshold`` positive."""
     targets = binary_targets(y_true, pos_label)
     prob = as_probabilities(y_prob)
     check_same_length(targets, prob, "y_true", "y_prob")
@@ -70,7 +70,7 @@ class PredictiveValues:
 
 
 def predictive_values(sensitivity, specificity, prevalence) -> PredictiveValues:
-    """Eq. (19.2): PPV and NPV of a test with this sensitivity and specificity at this prevalence."""
+    """Eq. (19.3): PPV and NPV of a test with this sensitivity and specificity at this prevalence."""
     se = _check_fraction(sensitivity, "sensitivity")
     sp = _check_fraction(specificity, "specificity")
     pi = _check_fraction(prevalence, "prevalence", open_interval=True)

@@ -1,4 +1,4 @@
-"""Ranking metrics for targeting (book chapter 20, Eqs. (20.6)-(20.7)).
+"""Ranking metrics for targeting (book chapter 20, Eq. (20.6)).
 
 A marketing campaign can contact k customers. Sorted by the model's score, the
 *precision at k* is the share of buyers among the first k, and the *lift* is
@@ -38,7 +38,7 @@ def precision_at_k(y_true, y_score, k: int, pos_label=1) -> float:
 
 
 def lift_at_k(y_true, y_score, k: int, pos_label=1) -> float:
-    """Eq. (20.7): precision at k over the base rate (1 = no better than random targeting)."""
+    """Eq. (20.6): precision at k over the base rate (1 = no better than random targeting)."""
     ranked = _ranked_targets(y_true, y_score, pos_label)
     return precision_at_k(y_true, y_score, k, pos_label) / float(ranked.mean())
 

@@ -7,5 +7,5 @@
   of tied times, its gradient and Hessian, and a Newton fit, Eqs. (19.6)-(19.8), in NumPy;
 - :mod:`~companion.survival.cox_torch`: the same negative log partial likelihood as a PyTorch loss,
   and the neural Cox model trained with it;
-- :mod:`~companion.survival.concordance`: Harrell's concordance index, Eq. (19.9).
+- :mod:`~companion.survival.concordance`: Harrell's concordance index, Eq. (19.10).
 """

@@ -1,4 +1,4 @@
-"""Harrell's concordance index of a risk score (book chapter 19, Eq. (19.9)).
+"""Harrell's concordance index of a risk score (book chapter 19, Eq. (19.10)).
 
 A pair of patients is *comparable* when the one with the shorter time had the
 event at that time (then we know who failed first). The pair is *concordant*
@@ -21,7 +21,7 @@ from companion.survival.data import check_survival
 
 
 def concordance_index(time, event, risk) -> float:
-    """Eq. (19.9): the fraction of comparable pairs that ``risk`` (higher = earlier event) orders rightly."""
+    """Eq. (19.10): the fraction of comparable pairs that ``risk`` (higher = earlier event) orders rightly."""
     time, event = check_survival(time, event)
     risk = as_float_array(risk, "risk", ndim=1)
     if len(risk) != len(time):

@@ -1,10 +1,10 @@
 """The Cox negative log partial likelihood as a PyTorch loss, and the neural Cox model
-(book chapter 19, Eqs. (19.8) and (19.10)).
+(book chapter 19, Eqs. (19.8) and (19.9)).
 
 :func:`cox_loss` computes Eq. (19.8) (Efron's ties, or Breslow's) from a vector
 of log-risks eta = f(x) in any differentiable model, so a linear layer gives the
 classical Cox model of :mod:`companion.survival.cox` and a multilayer perceptron
-gives the neural Cox model of Eq. (19.10), log h(t | x) = log h_0(t) + f_theta(x)
+gives the neural Cox model of Eq. (19.9), log h(t | x) = log h_0(t) + f_theta(x)
 ("DeepSurv"). Risk-set sums are taken in log space with ``logcumsumexp``.
 """
 
@@ -73,7 +73,7 @@ def cox_loss(log_risk, time, event, ties: str = "efron", reduction: str = "sum",
 
 
 def build_cox_mlp(n_features: int, hidden: tuple[int, ...] = (32,), dropout: float = 0.0):
-    """f_theta of Eq. (19.10): ReLU layers, then one output without bias (a constant cancels in Eq. 19.6).
+    """f_theta of Eq. (19.9): ReLU layers, then one output without bias (a constant cancels in Eq. 19.6).
 
     ``hidden=()`` gives the linear Cox model eta = x . beta.
     """
