@@ -1,6 +1,7 @@
 """Command line: ``python -m companion doctor``, ``python -m companion data fetch``,
 ``python -m companion bench [--quick] [--out DIR]``, ``python -m companion serve [--port N]`` and
-``python -m companion exercises [--out DIR]`` (the student notebooks)."""
+``python -m companion exercises [--out DIR]`` (the student notebooks) and
+``python -m companion experiments run NAME`` (the full-scale runs of chapter 17)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,11 @@ def main(argv: list[str] | None = None) -> int:
         from companion.exercises.student import main as exercises_main
 
         return exercises_main(argv[1:])
+    if argv[:1] == ["experiments"]:
+        # The full-scale runs parse their own options (python -m companion experiments --help).
+        from companion.experiments.cli import main as experiments_main
+
+        return experiments_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m companion", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("doctor", help="report versions, threads, accelerators and offline data sources")
@@ -34,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("bench", help="run the benchmark suite and save its results (see bench --help)")
     commands.add_parser("serve", help="serve the sentiment model over HTTP on 127.0.0.1 (see serve --help)")
     commands.add_parser("exercises", help="write the student notebooks, solutions removed (see exercises --help)")
+    commands.add_parser("experiments", help="full-scale runs with provenance (see experiments --help)")
     args = parser.parse_args(argv)
     if args.command == "doctor":
         from companion.doctor import main as doctor_main

@@ -45,6 +45,7 @@ LAYERS = {
     "companion.distributed": 10,
     "companion.serving": 10,
     "companion.bench": 11,
+    "companion.experiments": 12,
     "companion.doctor": 12,
     "companion.__main__": 13,
 }

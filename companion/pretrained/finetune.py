@@ -240,8 +240,12 @@ def finetune(model, tokenizer, texts, labels, *, epochs: int, batch_size: int, l
     return history
 
 
-def predict(model, tokenizer, texts, *, batch_size: int = 64, max_len: int = 128, device=None) -> np.ndarray:
-    """Predicted class ids of a classifier on ``texts`` (eval mode, no gradients, length-sorted batches)."""
+def predict_proba(model, tokenizer, texts, *, batch_size: int = 64, max_len: int = 128, device=None) -> np.ndarray:
+    """Class probabilities (n, K), the softmax of a classifier's logits, in eval mode without gradients.
+
+    Texts go through in length-sorted batches (padding only to the longest text of a
+    batch) and come back in the order given. Chapter 17 reads calibration from them.
+    """
     import torch
 
     from companion.pretrained.features import check_max_len, length_sorted_batches, token_lengths
@@ -251,11 +255,17 @@ def predict(model, tokenizer, texts, *, batch_size: int = 64, max_len: int = 128
     max_len = check_max_len(max_len, tokenizer)
     device = next(model.parameters()).device if device is None else torch.device(device)
     model.eval()
-    pred = np.zeros(len(texts), dtype=np.int64)
+    proba = np.zeros((len(texts), _num_labels(model)), dtype=np.float64)
     with torch.inference_mode():
         for rows in length_sorted_batches(token_lengths(texts, tokenizer, max_len), batch_size):
             batch = tokenizer([texts[i] for i in rows], padding=True, truncation=True, max_length=max_len,
                               return_tensors="pt").to(device)
             logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-            pred[rows] = logits.argmax(dim=-1).cpu().numpy()
-    return pred
+            proba[rows] = torch.softmax(logits.double(), dim=-1).cpu().numpy()
+    return proba
+
+
+def predict(model, tokenizer, texts, *, batch_size: int = 64, max_len: int = 128, device=None) -> np.ndarray:
+    """Predicted class ids of a classifier on ``texts``: the argmax of :func:`predict_proba`."""
+    return predict_proba(model, tokenizer, texts, batch_size=batch_size, max_len=max_len,
+                         device=device).argmax(axis=1)
