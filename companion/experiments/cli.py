@@ -27,7 +27,8 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("name", choices=EXPERIMENTS, metavar="NAME", help=f"one of: {', '.join(EXPERIMENTS)}")
     run.add_argument("--quick", action="store_true", help="the small config (seconds; the test suite's run)")
     run.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds to run (default 0 1 2)")
-    run.add_argument("--out", type=Path, default=DEFAULT_FOLDER, help=f"folder for the results (default {DEFAULT_FOLDER})")
+    run.add_argument("--out", type=Path, default=DEFAULT_FOLDER,
+                     help=f"folder for the results (default {DEFAULT_FOLDER})")
     run.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto",
                      help="where PyTorch runs (default: companion.get_device())")
     run.add_argument("--no-write", action="store_true", help="print the table only")

@@ -124,9 +124,10 @@ def chinese_chars_run(seed: int, config: CharRunConfig = CHARS_FULL, device=None
     check_positive_int(config.max_len, "max_len")
     set_seed(seed)
     splits = load_chinese_reviews(seed)
-    train_texts, train_labels = _first(splits.train.texts, config.max_train), _first(splits.train.labels, config.max_train)
-    test_texts, test_labels = _first(splits.test.texts, config.max_eval), np.asarray(_first(splits.test.labels,
-                                                                                            config.max_eval))
+    train_texts = _first(splits.train.texts, config.max_train)
+    train_labels = _first(splits.train.labels, config.max_train)
+    test_texts = _first(splits.test.texts, config.max_eval)
+    test_labels = np.asarray(_first(splits.test.labels, config.max_eval))
     start = time.perf_counter()
     baseline = fit_tfidf_baseline(train_texts, train_labels, splits.val.texts, splits.val.labels, "zh")
     tfidf_seconds = time.perf_counter() - start
