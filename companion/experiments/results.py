@@ -31,12 +31,16 @@ def summarise(runs: list[dict]) -> dict:
 
 
 def target_check(summary: dict, target: tuple) -> dict:
-    """The target (test set, model, metric, bar) against the mean reached: reached, and the gap (mean - bar)."""
-    test_set, model, metric, bar = target
-    if model == "best":
-        row = max(summary, key=lambda name: summary[name][metric]["mean"])
+    """The target (test set, row, metric, bar) against the mean reached: reached, and the gap (mean - bar).
+
+    ``row`` None means the test set's own row; a tuple of rows means the best mean among them (rows left
+    out, such as an in-sample score, can never count).
+    """
+    test_set, rows, metric, bar = target
+    if rows is None:
+        row = test_set
     else:
-        row = test_set if model is None else model
+        row = max(rows, key=lambda name: summary[name][metric]["mean"])
     mean = summary[row][metric]["mean"]
     return {"test_set": test_set, "row": row, "metric": metric, "bar": bar, "mean": mean,
             "reached": bool(mean >= bar), "gap": mean - bar}
