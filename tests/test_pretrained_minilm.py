@@ -10,7 +10,7 @@ from companion.models.counting import count_parameters
 from companion.pretrained import minilm
 from companion.pretrained.classifier import build_mean_pool_classifier
 from companion.pretrained.features import encode_texts
-from companion.pretrained.finetune import finetune, predict
+from companion.pretrained.finetune import finetune, predict, predict_proba
 from companion.optim.schedules import warmup_linear_lr
 from companion.pretrained.wordpiece import load_vocab, wordpiece_tokenize
 
@@ -124,6 +124,13 @@ def test_finetune_lowers_the_training_loss_on_a_tiny_model(loaded):
     assert len(history.loss) == 30 and history.lr[-1] == pytest.approx(1e-2 / 27)
     assert mean_loss() < 0.5 * start
     assert np.array_equal(predict(model, tokenizer, TEXTS, max_len=32), LABELS)
+    # Probabilities come back in the order given although batches are length-sorted, and match the logits.
+    proba = predict_proba(model, tokenizer, TEXTS, batch_size=3, max_len=32)
+    assert proba.shape == (len(TEXTS), 2) and np.allclose(proba.sum(axis=1), 1.0)
+    with torch.no_grad():
+        logits = model(**tokenizer(TEXTS[:1], return_tensors="pt")).logits
+    assert np.allclose(proba[0], torch.softmax(logits.double(), dim=-1).numpy()[0], atol=1e-6)
+    assert np.array_equal(proba.argmax(axis=1), LABELS)
 
 
 def test_classifier_head_is_the_only_new_part():

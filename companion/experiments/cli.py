@@ -37,7 +37,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def run_experiment(name: str, seeds, quick: bool = False, device=None, argv=(), progress=None) -> dict:
     """Run ``name`` once per seed; returns the record (settings, runs, summary, target, provenance)."""
-    from companion.experiments.provenance import provenance
+    from companion.experiments.provenance import git_commit, provenance
     from companion.experiments.registry import get_experiment
     from companion.experiments.results import summarise, target_check
     from companion.experiments.sentiment_runs import config_dict
@@ -47,6 +47,7 @@ def run_experiment(name: str, seeds, quick: bool = False, device=None, argv=(), 
     if not seeds or len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct and at least one; got {seeds}")
     config = experiment.quick if quick else experiment.full
+    commit = git_commit()  # before the run: the code it ran is the code of this commit
     start = time.perf_counter()
     runs = []
     for seed in seeds:
@@ -56,7 +57,7 @@ def run_experiment(name: str, seeds, quick: bool = False, device=None, argv=(), 
     summary = summarise(runs)
     return {"name": name, "description": experiment.description, "quick": bool(quick), "config": config_dict(config),
             "runs": runs, "summary": summary, "target": target_check(summary, experiment.target),
-            "provenance": provenance(list(argv), seeds, time.perf_counter() - start, device)}
+            "provenance": provenance(list(argv), seeds, time.perf_counter() - start, commit, device)}
 
 
 def main(argv: list[str] | None = None) -> int:

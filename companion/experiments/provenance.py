@@ -21,8 +21,9 @@ def git_commit(folder: Path | None = None) -> str | None:
     return commit + ("+dirty" if dirty else "")
 
 
-def provenance(argv, seeds, seconds: float, device=None) -> dict:
-    """The record of one experiment run: command line, seeds, wall time, git commit, and the machine
+def provenance(argv, seeds, seconds: float, commit: str | None, device=None) -> dict:
+    """The record of one experiment run: command line, seeds, wall time, the git commit the run started
+    from (taken before it began, so that later edits cannot change it), and the machine
     (:func:`companion.bench.machine.describe_machine`: date, CPU, cores, threads, versions, GPU)."""
     from companion.bench.machine import describe_machine
 
@@ -30,6 +31,6 @@ def provenance(argv, seeds, seconds: float, device=None) -> dict:
         "command": "python -m companion experiments " + shlex.join(str(part) for part in argv),
         "seeds": [int(seed) for seed in seeds],
         "seconds_total": round(float(seconds), 1),
-        "git_commit": git_commit(),
+        "git_commit": commit,
         "machine": describe_machine(device),
     }
