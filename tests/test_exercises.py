@@ -62,6 +62,10 @@ QUOTED = {
     "ch15.3": ["density below about 0.50", "density below about 0.33"],
     "ch16.2": ["$\\rho \\le 0.45$"],
     "ch16.3": ["= 6.8$", "\n18.2$", "= 41$"],
+    "ch17.1": ["= 0.85 - 0.62 = 0.23$", "= 0.80 - 0.58 = 0.22$"],
+    "ch17.2": ["= 2(1 - 0.15) = 1.7$", "= 2(1 - 0.9) = 0.2$"],
+    "ch17.3": ["= 0.48 / 0.96 = 0.5$", "= 0.6087$"],
+    "ch17.4": ["= 91 / 325 = 0.28$"],
     "ch18.1": ["= 112$", "= 56$", "= 9{,}472$"],
     "ch19.1": ["= 0.2$", "= 0.01$"],
     "ch19.2": ["= 0.0876$", "= 0.9994$"],
@@ -153,6 +157,13 @@ def test_library_functions_agree_with_the_key():
 
     assert check("ch14.4", [pipeline_bubble_fraction(4, 4), pipeline_bubble_fraction(4, 32)])
     assert check("ch18.1", [112, 56, conv2d_parameter_count(3, 64, 7)])
+    from companion.metrics.transfer import correct_for_label_shift, proxy_a_distance, transfer_gap
+
+    gap = transfer_gap([[0.80, 0.62], [0.58, 0.85]])
+    assert check("ch17.1", [gap[0, 1], gap[1, 0]])
+    assert check("ch17.2", [proxy_a_distance(45 / 600), proxy_a_distance(330 / 600)])
+    corrected = correct_for_label_shift([[0.4, 0.6], [0.3, 0.7]], [0.5, 0.5], [0.6, 0.4])
+    assert check("ch17.3", list(corrected[:, 1]))
     rates = [warmup_cosine(t, 1e-3, warmup_steps=1000, total_steps=10_000) for t in (0, 999, 1000, 5500)]
     assert check("ch06.4", rates)
 

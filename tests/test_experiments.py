@@ -10,9 +10,14 @@ import pytest
 from companion.experiments.cli import main, run_experiment
 from companion.experiments.provenance import git_commit
 from companion.experiments.registry import EXPERIMENTS, get_experiment
-from companion.experiments.results import format_markdown, load_record, summarise, target_check
+from companion.experiments.results import COMMITTED_FOLDER, format_markdown, load_record, summarise, target_check
 
 COMMITTED = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "experiments"
+
+
+def test_the_notebooks_read_the_repositorys_committed_folder():
+    # A notebook runs in its chapter's folder; the default must not depend on the working directory.
+    assert COMMITTED_FOLDER == COMMITTED and COMMITTED_FOLDER.is_absolute()
 
 
 @pytest.fixture(scope="module", autouse=True)

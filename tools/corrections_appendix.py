@@ -101,6 +101,12 @@ CORRECTIONS: dict[str, tuple[str, str, str]] = {
     "corr-ch14-1": ("'dynamic load balancing': faster workers get more examples, results averaged",
                     "equal shards, or a size-weighted sum of the shard gradients",
                     "shards of 40 and 8 texts: each small-shard text gets three times its weight"),
+    "corr-ch17-1": ("a sentiment model 'understands consumer sentiment' in any text",
+                    "validation on labelled texts of the domain of use, read against its majority rate",
+                    "film-trained TF-IDF on tweets: 0.57 against 0.68 for always saying positive"),
+    "corr-ch17-2": ("'BERT-like' models serve every language",
+                    "a model reads only the languages of its vocabulary and pretraining",
+                    "MiniLM maps 64 % of Chinese WordPiece pieces to [UNK]; fine-tuned, it scores near chance"),
     "corr-ch19-1": ("a diagnostic model judged by its accuracy",
                     "sensitivity and specificity with intervals, predictive values at the prevalence of use, "
                     "calibration; outcomes only from a trial",

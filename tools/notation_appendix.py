@@ -89,6 +89,12 @@ SYMBOLS: dict[str, list[tuple[str, str, int]]] = {
         ("s", "a quantisation scale", 15),
         ("\\rho", "the utilisation of a server (in chapter 4, RMSProp's decay rate)", 16),
     ],
+    "Domain shift": [
+        ("A_{st}", "the transfer matrix: accuracy of a model trained on domain $s$ and tested on domain $t$", 17),
+        ("\\Delta_{st}", "the transfer gap $A_{tt} - A_{st}$", 17),
+        ("\\hat d_{\\mathcal{A}}", "the proxy A-distance between two domains, from a domain classifier's error", 17),
+        ("\\pi_s(y)", "the class prior of the source domain (also $\\pi_t$, of the target)", 17),
+    ],
     "Decisions and survival": [
         ("t^\\ast", "the decision threshold that stated costs give", 19),
         ("c_{\\mathrm{FP}}", "the cost of a false positive (also $c_{\\mathrm{FN}}$, of a false negative)", 19),

@@ -102,6 +102,13 @@ ANSWERS: tuple[Answer, ...] = (
            (1 - 4.6 * 3 / 25,), abs=0.005),
     Answer("ch16.3", "the throughput gain at b = 8, then at b = 32, then its bound (three numbers)", "numbers",
            (8 * 20.5 / 24, 32 * 20.5 / 36, 41.0), rel=0.01),
+    Answer("ch17.1", "the transfer gap Delta_12, then Delta_21 (two numbers)", "numbers", (0.85 - 0.62, 0.80 - 0.58),
+           abs=0.0005),
+    Answer("ch17.2", "the proxy A-distance with 45 errors, then with 330 errors (two numbers)", "numbers",
+           (2 * (1 - 2 * 45 / 600), 2 * (1 - 2 * (1 - 330 / 600))), abs=0.0005),
+    Answer("ch17.3", "the corrected probability of 0.6, then of 0.7 (two numbers)", "numbers",
+           (0.48 / 0.96, 0.56 / 0.92), abs=0.0005),
+    Answer("ch17.4", "P(positive) for the review (one number)", "numbers", (91 / 325,), abs=0.0005),
     Answer("ch18.1", "the image size after the convolution, then after the pooling, then the convolution's "
            "parameter count (three integers)", "integers", (112, 56, 64 * (3 * 49 + 1))),
     Answer("ch19.1", "the threshold when a miss costs 4, then when it costs 99 (two numbers)", "numbers",

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_FOLDER = Path("benchmarks") / "results" / "experiments"
+DEFAULT_FOLDER = Path("benchmarks") / "results" / "experiments"  # where the command writes, from the repository root
+#: The committed records, found from the package's own location (a notebook runs in its chapter's folder).
+COMMITTED_FOLDER = Path(__file__).resolve().parents[2] / DEFAULT_FOLDER
 
 
 def summarise(runs: list[dict]) -> dict:
@@ -85,7 +87,7 @@ def write_record(record: dict, folder: Path = DEFAULT_FOLDER) -> tuple[Path, Pat
     return json_path, md_path
 
 
-def load_record(name: str, folder: Path = DEFAULT_FOLDER, quick: bool = False) -> dict:
+def load_record(name: str, folder: Path = COMMITTED_FOLDER, quick: bool = False) -> dict:
     """A committed record; FileNotFoundError names the command that writes it."""
     json_path, _ = result_paths(name, quick, folder)
     if not json_path.is_file():
