@@ -69,3 +69,23 @@ def test_tensorflow_absent_device_raises(monkeypatch):
 @pytest.mark.usefixtures("no_device_override")
 def test_real_tensorflow_device_string_is_valid():
     assert companion.get_tf_device() in ("/CPU:0", "/GPU:0")
+
+
+def test_set_cpu_threads_sets_torch_and_blas_and_returns_the_previous_count():
+    torch = pytest.importorskip("torch")
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from companion.device import set_cpu_threads
+
+    before = torch.get_num_threads()
+    blas_before = [pool["num_threads"] for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"]
+    try:
+        assert set_cpu_threads(1) == before
+        assert torch.get_num_threads() == 1
+        assert all(pool["num_threads"] == 1 for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas")
+        assert set_cpu_threads(2) == 1 and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+        threadpoolctl.threadpool_limits(limits=max(blas_before, default=1), user_api="blas")
+    for bad, kind in ((0, ValueError), (1.5, TypeError), (True, TypeError)):
+        with pytest.raises(kind, match="count"):
+            set_cpu_threads(bad)
