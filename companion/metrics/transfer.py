@@ -44,7 +44,7 @@ def proxy_a_distance(error: float) -> float:
     """Eq. (17.3): d_A = 2 (1 - 2 eps) from a domain classifier's held-out error eps in [0, 1].
 
     An error above 0.5 (a classifier worse than chance) is as informative as its
-    mirror image, so it is folded back: eps -> 1 - eps, as Ben-David et al. do.
+    mirror image (flip its answers), so it is folded back first: eps -> 1 - eps.
     """
     if isinstance(error, bool) or not isinstance(error, (int, float, np.integer, np.floating)):
         raise TypeError(f"error must be a number in [0, 1]; got {type(error).__name__} {error!r}")
@@ -88,8 +88,8 @@ def _check_prior(prior, name: str, classes: int) -> np.ndarray:
 def correct_for_label_shift(proba, source_prior, target_prior) -> np.ndarray:
     """Eq. (17.4): reweight posteriors p_s(y | x) (n, K) by w_y = pi_t(y) / pi_s(y) and renormalise each row.
 
-    Valid when p(x | y) is the same in both domains; it moves decisions only near the
-    threshold (a text the source model is sure of stays where it is).
+    Valid when p(x | y) is the same in both domains. Every probability moves, but a
+    decision changes only where the weights carry p_s across one half.
     """
     proba = np.asarray(proba, dtype=np.float64)
     if proba.ndim != 2 or proba.shape[1] < 2:
