@@ -51,6 +51,24 @@ def test_target_ignores_rows_outside_the_allowed_ones():
     assert target_check(summary, ("a", None, "accuracy", 0.8))["reached"]
 
 
+def test_an_experiment_without_a_target_says_so():
+    assert target_check(summarise(_runs()), None) is None
+    record = {"name": "x", "quick": False, "description": "d", "summary": summarise(_runs()), "target": None,
+              "provenance": {"seeds": [0, 1, 2], "seconds_total": 1.0, "git_commit": "abc", "command": "c",
+                             "machine": {"cpu": "cpu", "cores_available": 2, "torch_threads": 1,
+                                         "device": "cpu", "date_utc": "2026-12-05 00:00"}}}
+    assert "Target: none was set for this experiment." in format_markdown(record)
+
+
+def test_transfer_run_rejects_an_unknown_corpus():
+    from companion.experiments.sentiment_runs import MINILM_QUICK, minilm_transfer_run
+
+    with pytest.raises(ValueError, match="one of movie_reviews, tweets, amazon, nyt, chinese; got 'imdb'"):
+        minilm_transfer_run(0, "imdb", ("tweets",), MINILM_QUICK)
+    with pytest.raises(ValueError, match="got 'french'"):
+        minilm_transfer_run(0, "tweets", ("nyt", "french"), MINILM_QUICK)
+
+
 def test_unknown_experiment_lists_the_known_ones():
     with pytest.raises(KeyError, match="minilm-film"):
         get_experiment("bert-large")
@@ -77,6 +95,9 @@ def test_quick_run_writes_a_record_with_provenance(name, tmp_path, capsys):
     run = record["runs"][0]
     for row, metrics in run["test"].items():
         assert 0 <= metrics["accuracy"] <= 1 and metrics["n"] > 0, row
+    if name == "minilm-sources":  # one model per other source, each scored on the four English test splits
+        assert len(run["test"]) == 12 and set(run["sources"]) == {"tweets", "amazon", "nyt"}
+        assert all(source["n_train"] == EXPERIMENTS[name].quick.max_train for source in run["sources"].values())
     assert record["summary"] == summarise(record["runs"])
     printed = capsys.readouterr().out
     assert printed.startswith(f"# {name} (quick)") and "Target:" in printed

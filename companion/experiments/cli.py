@@ -69,8 +69,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "list":
         for experiment in EXPERIMENTS.values():
-            test_set, _, metric, bar = experiment.target
-            print(f"{experiment.name}: {experiment.description}\n    target: {metric} >= {bar} on {test_set}; "
+            if experiment.target is None:
+                target = "none"
+            else:
+                test_set, _, metric, bar = experiment.target
+                target = f"{metric} >= {bar} on {test_set}"
+            print(f"{experiment.name}: {experiment.description}\n    target: {target}; "
                   f"full config {experiment.full}")
         return 0
     import torch

@@ -32,12 +32,14 @@ def summarise(runs: list[dict]) -> dict:
     return summary
 
 
-def target_check(summary: dict, target: tuple) -> dict:
+def target_check(summary: dict, target: tuple | None) -> dict | None:
     """The target (test set, row, metric, bar) against the mean reached: reached, and the gap (mean - bar).
 
     ``row`` None means the test set's own row; a tuple of rows means the best mean among them (rows left
-    out, such as an in-sample score, can never count).
+    out, such as an in-sample score, can never count). No target (None) gives None.
     """
+    if target is None:
+        return None
     test_set, rows, metric, bar = target
     if rows is None:
         row = test_set
@@ -61,9 +63,13 @@ def format_markdown(record: dict) -> str:
                 continue
             lines.append(f"| {row} | {metric} | {stats['mean']:.4f} | {stats['min']:.4f} | {stats['max']:.4f} |")
     target = record["target"]
-    verdict = "reached" if target["reached"] else "not reached"
-    lines += ["", f"Target: {target['metric']} >= {target['bar']} on {target['test_set']} ({target['row']}): "
-              f"mean {target['mean']:.4f}, {verdict} (gap {target['gap']:+.4f}).", "",
+    if target is None:
+        verdict = "Target: none was set for this experiment."
+    else:
+        verdict = (f"Target: {target['metric']} >= {target['bar']} on {target['test_set']} ({target['row']}): "
+                   f"mean {target['mean']:.4f}, {'reached' if target['reached'] else 'not reached'} "
+                   f"(gap {target['gap']:+.4f}).")
+    lines += ["", verdict, "",
               f"Seeds {seeds}; {prov['seconds_total']:.0f} s in all on {machine['cpu']} "
               f"({machine['cores_available']} cores, {machine['torch_threads']} PyTorch threads, "
               f"device {machine['device']}), {machine['date_utc']} UTC, commit {prov['git_commit']}.",
